@@ -1,0 +1,28 @@
+# The two verbs a person needs: `make demo` and `make test`. Both set up .venv from pyproject.toml.
+PYTHON ?= python3
+VENV ?= .venv
+WORKDIR ?= guidefund-work
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/guidefund demo --workdir $(WORKDIR)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check flows warehouse expectations tests benchmarks
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/demo_stages.py
+
+clean:
+	rm -rf $(WORKDIR)

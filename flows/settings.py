@@ -1,0 +1,55 @@
+"""The one settings object. Only this module reads the environment (GUIDEFUND_*)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Every knob guidefund has. Each is documented in README.md (Settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="GUIDEFUND_", env_file=None, extra="ignore")
+
+    workdir: Path = Field(Path("guidefund-work"), description="Working directory: inbox, archive, reports, SQLite file.")
+    warehouse_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at <workdir>/warehouse.sqlite.")
+    reference_dir: Path = Field(PROJECT_ROOT / "data" / "reference", description="Root of data/reference/<year>/.")
+    year: int = Field(2024, description="Plan year the commands use when --year is not given.")
+    region: str = Field("650000", description="Region code (地区代码) of the reference data to use.")
+    explain_over_pct: Decimal = Field(Decimal("130"), description="Completion at or above this (percent) needs an explanation (note 6).")
+    explain_under_pct: Decimal = Field(Decimal("100"), description="Completion below this (percent) needs an explanation (note 6).")
+    prefect_home: Path | None = Field(None, description="PREFECT_HOME for runs; empty means <workdir>/.prefect.")
+
+    @property
+    def inbox(self) -> Path:
+        return self.workdir / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.workdir / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.workdir / "quarantine"
+
+    @property
+    def reports(self) -> Path:
+        return self.workdir / "reports"
+
+    @property
+    def database_url(self) -> str:
+        return self.warehouse_url or f"sqlite:///{(self.workdir / 'warehouse.sqlite').resolve()}"
+
+    def year_dir(self, year: int) -> Path:
+        return self.reference_dir / str(year)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
