@@ -21,10 +21,10 @@ class Settings(BaseSettings):
     warehouse_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at <workdir>/warehouse.sqlite.")
     reference_dir: Path = Field(PROJECT_ROOT / "data" / "reference", description="Root of data/reference/<year>/.")
     year: int = Field(2024, description="Plan year the commands use when --year is not given.")
-    region: str = Field("650000", description="Region code (地区代码) of the reference data to use.")
     explain_over_pct: Decimal = Field(Decimal("130"), description="Completion at or above this (percent) needs an explanation (note 6).")
     explain_under_pct: Decimal = Field(Decimal("100"), description="Completion below this (percent) needs an explanation (note 6).")
     prefect_home: Path | None = Field(None, description="PREFECT_HOME for runs; empty means <workdir>/.prefect.")
+    log_level: str = Field("WARNING", description="Log level of Prefect's run loggers (INFO shows every task).")
 
     @property
     def inbox(self) -> Path:
@@ -53,3 +53,20 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def quiet_environment(settings: Settings) -> dict[str, str]:
+    """Environment for Prefect and Great Expectations: local only, no telemetry, no progress bars.
+
+    Applied by the CLI before either library is imported (both read it at import time).
+    """
+    home = settings.prefect_home or (settings.workdir / ".prefect")
+    return {
+        "PREFECT_HOME": str(home.resolve()),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        "PREFECT_LOGGING_LEVEL": settings.log_level,
+        "GX_ANALYTICS_ENABLED": "false",
+    }

@@ -1,0 +1,27 @@
+"""Shared fixtures: the real 2024 reference data, and the sample workbooks built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.reference import Reference, load_reference
+from flows.settings import PROJECT_ROOT
+
+REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+
+
+@pytest.fixture(scope="session")
+def ref() -> Reference:
+    return load_reference(REFERENCE_DIR, 2024)
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory, ref: Reference) -> Path:
+    """The 136 sample workbooks for seed 2024, written once; tests copy what they change."""
+    from flows.samples import write_samples
+
+    out = tmp_path_factory.mktemp("samples")
+    write_samples(ref, out, seed=2024)
+    return out
