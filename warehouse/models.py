@@ -1,0 +1,321 @@
+"""The warehouse schema as SQLAlchemy 2 typed models. The models are the schema: the Alembic
+revision in warehouse/migrations/ is tested to create exactly these tables.
+
+Money is NUMERIC(18, 2) in 万元 and rates NUMERIC(9, 4); both come back as Decimal. States are
+short strings guarded by CHECK constraints rather than database enums, so a new state is a
+one-line migration on either dialect.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MONEY = Numeric(18, 2)
+RATE = Numeric(9, 4)
+# Completion and deviation are unbounded (a ratio target of 2 met 1,000-fold is 50,000 %);
+# the wider type keeps one outlier from aborting the year-end store.
+PERCENT = Numeric(12, 4)
+AMOUNT = Numeric(18, 4)
+
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+SUPERSEDED = "superseded"
+
+# Named constraints keep SQLite batch migrations and PostgreSQL in step.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _year_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["region_code", "year"],
+        ["plan_year.region_code", "plan_year.year"],
+        name=f"fk_{table}_plan_year",
+    )
+
+
+class Region(Base):
+    """One row per region (地区), e.g. 650000 新疆维吾尔自治区."""
+
+    __tablename__ = "region"
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class PlanYear(Base):
+    """One row per region per plan year, with the year's fund amounts."""
+
+    __tablename__ = "plan_year"
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fund_name: Mapped[str] = mapped_column(String(100))
+    annual_amount: Mapped[Decimal] = mapped_column(MONEY)
+    central_amount: Mapped[Decimal] = mapped_column(MONEY)
+    local_amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class Direction(Base):
+    """One row per region per year per direction (类别), with its budget."""
+
+    __tablename__ = "direction"
+    __table_args__ = (_year_fk("direction"),)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    budget_total: Mapped[Decimal] = mapped_column(MONEY)
+    budget_carried: Mapped[Decimal] = mapped_column(MONEY)
+    budget_new: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class Unit(Base):
+    """One row per implementing unit (申报单位), across years."""
+
+    __tablename__ = "unit"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    unit_type: Mapped[str] = mapped_column(String(50))
+
+
+class Project(Base):
+    """One row per region per year per plan project (序号), as the allocation plan states it."""
+
+    __tablename__ = "project"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["region_code", "year", "category"],
+            ["direction.region_code", "direction.year", "direction.name"],
+            name="fk_project_direction",
+        ),
+    )
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(ForeignKey("unit.name"))
+    category: Mapped[str] = mapped_column(String(100))
+    project_type: Mapped[str] = mapped_column(String(20))
+    support_mode: Mapped[str] = mapped_column(String(20))
+    allocation: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class Indicator(Base):
+    """One row per region per year per performance indicator (三级指标): target and rule."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (_year_fk("indicator"),)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level1: Mapped[str] = mapped_column(String(50))
+    level2: Mapped[str] = mapped_column(String(50))
+    operator: Mapped[str] = mapped_column(String(10))
+    target: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    target_text: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(30))
+    field: Mapped[str] = mapped_column(String(50))
+    denominator: Mapped[str] = mapped_column(String(50))
+    condition: Mapped[str] = mapped_column(String(200))
+
+
+class Run(Base):
+    """One row per flow run, with the outcome of every file it received."""
+
+    __tablename__ = "run"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_name: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    superseded: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Submission(Base):
+    """One row per distinct file (by SHA-256) received for a region and year.
+
+    A file whose content is already stored is the same submission: it adds no row and counts as
+    `duplicate` in its run. Accepted files of one project and period are numbered 1, 2, ...; only
+    the newest is `accepted` (at most one, by a partial unique index), earlier ones `superseded`.
+    """
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        _year_fk("submission"),
+        UniqueConstraint("region_code", "year", "sha256"),
+        CheckConstraint("state IN ('accepted', 'rejected', 'superseded')", name="state"),
+        CheckConstraint(
+            "state = 'rejected'"
+            " OR (project_no IS NOT NULL AND period IS NOT NULL AND version >= 1)",
+            name="versioned",
+        ),
+        Index(
+            "uq_submission_current",
+            "region_code",
+            "year",
+            "project_no",
+            "period",
+            unique=True,
+            sqlite_where=text("state = 'accepted'"),
+            postgresql_where=text("state = 'accepted'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    project_no: Mapped[int | None] = mapped_column(Integer)
+    period: Mapped[str | None] = mapped_column(String(7))
+    version: Mapped[int | None] = mapped_column(Integer)
+    template_version: Mapped[str | None] = mapped_column(String(50))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    state: Mapped[str] = mapped_column(String(12))
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+
+
+def _submission_pk() -> Mapped[int]:
+    return mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True)
+
+
+class FundExecution(Base):
+    """One row per stored accepted submission (current or superseded): its 资金情况 figures."""
+
+    __tablename__ = "fund_execution"
+    submission_id: Mapped[int] = _submission_pk()
+    allocation: Mapped[Decimal | None] = mapped_column(MONEY)
+    funds_received: Mapped[Decimal | None] = mapped_column(MONEY)
+    funds_spent: Mapped[Decimal | None] = mapped_column(MONEY)
+    funds_on_time: Mapped[Decimal | None] = mapped_column(MONEY)
+    self_raised: Mapped[Decimal | None] = mapped_column(MONEY)
+    local_east_west: Mapped[Decimal | None] = mapped_column(MONEY)
+    financing: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+class IndicatorContribution(Base):
+    """One row per stored accepted submission: what the project contributes to each indicator."""
+
+    __tablename__ = "indicator_contribution"
+    submission_id: Mapped[int] = _submission_pk()
+    achievements: Mapped[int | None] = mapped_column(Integer)
+    east_west: Mapped[bool | None] = mapped_column(Boolean)
+    central_local: Mapped[bool | None] = mapped_column(Boolean)
+    hightech_firms: Mapped[int | None] = mapped_column(Integer)
+    sme_firms: Mapped[int | None] = mapped_column(Integer)
+    contract_value: Mapped[Decimal | None] = mapped_column(MONEY)
+    trained_staff: Mapped[int | None] = mapped_column(Integer)
+    consulting: Mapped[int | None] = mapped_column(Integer)
+    rural: Mapped[bool | None] = mapped_column(Boolean)
+    brokers: Mapped[int | None] = mapped_column(Integer)
+    capability: Mapped[Decimal | None] = mapped_column(RATE)
+    satisfaction: Mapped[Decimal | None] = mapped_column(RATE)
+
+
+class SelfEvaluation(Base):
+    """One row per stored accepted submission: the unit's self-assessment and contact."""
+
+    __tablename__ = "self_evaluation"
+    submission_id: Mapped[int] = _submission_pk()
+    self_grade: Mapped[str | None] = mapped_column(String(10))
+    deviation_reason: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    filled_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Finding(Base):
+    """One row per finding per run: a problem in one cell, or in one file when cell is empty."""
+
+    __tablename__ = "finding"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    file: Mapped[str] = mapped_column(String(255))
+    sheet: Mapped[str] = mapped_column(String(50))
+    cell: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(50))
+    label: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class Alert(Base):
+    """One row per distinct alert (dedup_key), seen first in one run and last in another."""
+
+    __tablename__ = "alert"
+    __table_args__ = (_year_fk("alert"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str | None] = mapped_column(String(7))
+    subject: Mapped[str] = mapped_column(String(300))
+    rule: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    threshold: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+    last_seen_run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+
+
+class IndicatorResult(Base):
+    """One row per run per region, year and indicator: the aggregated actual against its target."""
+
+    __tablename__ = "indicator_result"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["region_code", "year", "indicator_no"],
+            ["indicator.region_code", "indicator.year", "indicator.no"],
+            name="fk_indicator_result_indicator",
+        ),
+    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_name: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str | None] = mapped_column(String(7))
+    target: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    actual: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    actual_text: Mapped[str | None] = mapped_column(String(100))
+    completion_pct: Mapped[Decimal | None] = mapped_column(PERCENT)
+    deviation_pct: Mapped[Decimal | None] = mapped_column(PERCENT)
+    needs_explanation: Mapped[bool] = mapped_column(Boolean, default=False)
