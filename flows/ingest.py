@@ -76,18 +76,28 @@ def write_feedback(path: Path, findings: Sequence[Finding]) -> Path:
 
 def file_away(
     archive: Path, quarantine: Path,
-    kept: Iterable[Submission], rejected: Iterable[tuple[Submission, list[Finding]]],
+    accepted: Iterable[Submission], rejected: Iterable[tuple[Submission, list[Finding]]],
+    duplicates: set[str],
 ) -> None:
-    """Move recorded files out of the inbox. Call only after the warehouse committed their states."""
+    """Move recorded files out of the inbox. Call only after the warehouse committed their states.
+
+    Accepted files are kept by content hash; a duplicate's bytes are already kept (archive or
+    quarantine), so its inbox copy is removed; rejected files go to quarantine with feedback.
+    """
     archive.mkdir(parents=True, exist_ok=True)
     quarantine.mkdir(parents=True, exist_ok=True)
-    for sub in kept:
+    for sub in accepted:
         target = archive / f"{sub.sha256}{sub.path.suffix or '.xlsx'}"
-        if target.exists():
+        if sub.file_name in duplicates or target.exists():
             sub.path.unlink()
         else:
             shutil.move(sub.path, target)
     for sub, findings in rejected:
+        if sub.file_name in duplicates:
+            sub.path.unlink()
+            continue
         target = quarantine / sub.path.name
+        if target.exists():
+            target = quarantine / f"{sub.path.stem}.{sub.sha256[:8]}{sub.path.suffix}"
         shutil.move(sub.path, target)
-        write_feedback(quarantine / f"{sub.path.name}.errors.xlsx", findings)
+        write_feedback(target.with_name(target.name + ".errors.xlsx"), findings)

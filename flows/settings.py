@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     explain_under_pct: Decimal = Field(Decimal("100"), description="Completion below this (percent) needs an explanation (note 6).")
     prefect_home: Path | None = Field(None, description="PREFECT_HOME for runs; empty means <workdir>/.prefect.")
     log_level: str = Field("WARNING", description="Log level of Prefect's run loggers (INFO shows every task).")
+    debug: bool = Field(False, description="Show the traceback when a command fails.")
 
     @property
     def inbox(self) -> Path:

@@ -25,3 +25,18 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory, ref: Reference) -> Path
     out = tmp_path_factory.mktemp("samples")
     write_samples(ref, out, seed=2024)
     return out
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
+    """One Prefect test server for the session (~20 s to start), quiet and local."""
+    import os
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ.update({"PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                       "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+                       "GX_ANALYTICS_ENABLED": "false"})
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

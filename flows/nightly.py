@@ -1,0 +1,58 @@
+"""The nightly consolidation flow: read the inbox → validate (one GX run) → load → check → file away."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from prefect import flow
+
+from flows import tasks
+from flows.reference import load_reference
+from flows.settings import Settings
+
+
+@dataclass
+class NightlySummary:
+    run_id: int
+    year: int
+    received: int
+    accepted: int
+    rejected: int
+    duplicate: int
+    superseded: int
+    rejected_files: dict[str, list[str]] = field(default_factory=dict)
+    consolidated_findings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def settings_for(workdir: str | None) -> Settings:
+    return Settings(workdir=workdir) if workdir else Settings()
+
+
+@flow(name="nightly-consolidation", log_prints=False)
+def nightly_consolidation(year: int | None = None, workdir: str | None = None, period: str | None = None) -> NightlySummary:
+    """Consolidate every workbook waiting in <workdir>/inbox into the warehouse."""
+    settings = settings_for(workdir)
+    ref = load_reference(settings.reference_dir, year or settings.year)
+    url = settings.database_url
+    run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
+    try:
+        subs = tasks.read_inbox(settings.inbox, ref)
+        accepted, rejected = tasks.validate_batch(subs, ref)
+        loaded = tasks.load_submissions(url, ref, run_id, accepted, rejected)
+        problems = tasks.check_consolidated(url, ref, period or str(ref.year))
+        tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
+    except BaseException as exc:
+        tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    summary = NightlySummary(
+        run_id=run_id, year=ref.year, received=loaded.received, accepted=loaded.accepted,
+        rejected=loaded.rejected, duplicate=loaded.duplicate, superseded=loaded.superseded,
+        rejected_files={s.file_name: [f.line() for f in fs[:5]] for s, fs in rejected
+                        if s.file_name not in loaded.duplicates},
+        consolidated_findings=[f.message for f in problems],
+    )
+    tasks.finish(url, run_id, "succeeded")
+    return summary

@@ -1,0 +1,137 @@
+"""Prefect tasks: coarse wrappers (a batch of files, one GX run, one transaction) over plain functions.
+
+Only I/O is retried (reading the share, talking to the database), and only for errors that can
+go away by themselves; validation is never retried.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from flows.indicators import BudgetRow, IndicatorResult, budget_rows, evaluate
+from flows.ingest import file_away, list_inbox, read_batch, split
+from flows.records import Finding, Submission
+from flows.reference import Reference
+from flows.settings import Settings
+
+TRANSIENT = (OSError, OperationalError)
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT)
+
+
+def retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
+    """Prefect retry condition: retry a task only when it failed on transient I/O."""
+    try:
+        state.result()
+    except Exception as exc:  # noqa: BLE001 - we classify, then Prefect re-raises
+        return is_transient(exc)
+    return False
+
+
+IO = dict(
+    cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient,
+)
+
+
+@lru_cache(maxsize=4)
+def engine_for(url: str) -> Engine:
+    from warehouse.db import make_engine
+
+    return make_engine(url)
+
+
+@task(name="open-warehouse", timeout_seconds=300, **IO)
+def open_warehouse(url: str, ref: Reference, flow_name: str) -> int:
+    """Bring the schema to head (an empty database gets every table), store the reference, start a run."""
+    from warehouse.db import upgrade
+    from warehouse.load import load_reference_data, start_run
+
+    engine = engine_for(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        load_reference_data(conn, ref)
+    return start_run(engine, flow_name)
+
+
+@task(name="read-inbox", timeout_seconds=900, **IO)
+def read_inbox(inbox: Path, ref: Reference) -> list[Submission]:
+    return read_batch(list_inbox(inbox), ref)
+
+
+@task(name="validate-batch", cache_policy=NO_CACHE, timeout_seconds=900)
+def validate_batch(subs: list[Submission], ref: Reference) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]]]:
+    """One Great Expectations run over the whole batch; split into accepted and rejected."""
+    from flows.validate import validate_submissions
+
+    readable = [s for s in subs if not any(f.rule == "read.not_workbook" for f in s.problems)]
+    found = validate_submissions(readable, ref) if readable else {}
+    by_path = {readable[i].path: fs for i, fs in found.items()}
+    return split(subs, {i: by_path.get(s.path, []) for i, s in enumerate(subs)})
+
+
+@task(name="load-batch", timeout_seconds=600, **IO)
+def load_submissions(url: str, ref: Reference, run_id: int, accepted: list[Submission],
+                     rejected: list[tuple[Submission, list[Finding]]]):  # type: ignore[no-untyped-def]
+    from warehouse.load import load_batch
+
+    return load_batch(engine_for(url), ref, run_id, accepted, rejected)
+
+
+@task(name="check-consolidated", cache_policy=NO_CACHE, timeout_seconds=300)
+def check_consolidated(url: str, ref: Reference, period: str) -> list[Finding]:
+    """consolidated.critical over the current accepted versions: one GX run."""
+    from flows.validate import validate_consolidated
+    from warehouse.queries import current_submissions
+
+    rows = []
+    for r in current_submissions(engine_for(url), ref.region_code, ref.year):
+        project = ref.project(r["project_no"])
+        if r["period"] == period:
+            rows.append({**r, "category": project.category if project else ""})
+    return validate_consolidated(rows, ref)
+
+
+@task(name="file-away", timeout_seconds=600, **IO)
+def file_inbox(settings: Settings, accepted: list[Submission],
+               rejected: list[tuple[Submission, list[Finding]]], duplicates: tuple[str, ...]) -> None:
+    file_away(settings.archive, settings.quarantine, accepted, rejected, set(duplicates))
+
+
+@task(name="finish-run", timeout_seconds=120, **IO)
+def finish(url: str, run_id: int, status: str, note: str | None = None) -> None:
+    from warehouse.load import finish_run
+
+    finish_run(engine_for(url), run_id, status, note)
+
+
+def aggregate(url: str, ref: Reference, settings: Settings, period: str) -> tuple[list[IndicatorResult], list[BudgetRow]]:
+    """The indicator table and budget block from SQL aggregates over the current submissions."""
+    from warehouse.queries import field_totals, weighted_mean
+
+    engine = engine_for(url)
+    sums = field_totals(engine, ref.region_code, ref.year, period)
+    means: dict[str, Decimal] = {}
+    for t in ref.targets:
+        if t.rule in ("weighted_mean", "qualitative"):
+            mean = weighted_mean(engine, ref.region_code, ref.year, period, t.field, t.denominator or "allocation")
+            if mean is not None:
+                means[t.field] = mean
+    results = evaluate(ref, sums, means, settings.explain_under_pct, settings.explain_over_pct)
+    return results, budget_rows(ref, sums.get("funds_spent", Decimal(0)))
+
+
+@task(name="aggregate-indicators", cache_policy=NO_CACHE, timeout_seconds=600, retries=2,
+      retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient)
+def aggregate_task(url: str, ref: Reference, settings: Settings, period: str) -> tuple[list[IndicatorResult], list[BudgetRow]]:
+    return aggregate(url, ref, settings, period)

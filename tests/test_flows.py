@@ -1,0 +1,138 @@
+"""Both flows end to end under Prefect's test harness, on the 136 sample workbooks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
+
+from flows.reference import Reference
+
+pytestmark = pytest.mark.prefect
+
+# The seed's attachment table (附件), with completion computed from it: indicator → (actual, completion %).
+SEED_TABLE = {
+    "支持建设科技创新基地项目数量": ("39", "100.00"),
+    "转化科技成果数量": ("122", "74.85"),
+    "支持区域创新载体项目数量": ("5", "100.00"),
+    "支持东西部科技合作及区域协同创新项目数量": ("11", "183.33"),
+    "资金拨付及时率": ("100.00", "111.11"),
+    "带动社会投入与引导资金投入比例": ("2.64", "132.00"),
+    "促进科技投融资金额": ("5567.05", "185.57"),
+    "支持高新技术企业数量": ("45", "195.65"),
+    "支持科技型中小企业数量": ("119", "396.67"),
+    "促进技术合同成交额": ("8868.04", "282.15"),
+    "带动地方投入东西科技合作及区域协同创新资金": ("2172.00", "153.07"),
+    "培训从事技术创新服务人员数量": ("4203", "85.67"),
+    "提供技术咨询/技术服务数量": ("9573", "238.31"),
+    "科技帮扶支撑乡村振兴项目数量": ("5", "125.00"),
+    "培训技术经纪人数量": ("808", "678.99"),
+    "被服务对象满意度": ("95.00", "105.56"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, prefect_harness: None):
+    """Samples in an inbox, one negative 实际支出 among them; nightly then year-end."""
+    from flows.nightly import nightly_consolidation
+    from flows.year_end import year_end_aggregation
+
+    from .workbooks import set_cell
+
+    workdir = tmp_path_factory.mktemp("work")
+    inbox = workdir / "inbox"
+    shutil.copytree(sample_dir, inbox)
+    bad = inbox / "bad_negative_spending.xlsx"
+    shutil.copy(inbox / "133_新疆大学.xlsx", bad)
+    set_cell(bad, "资金情况", "C5", -5)
+    nightly = nightly_consolidation(year=2024, workdir=str(workdir))
+    year_end = year_end_aggregation(year=2024, workdir=str(workdir))
+    return workdir, nightly, year_end
+
+
+def test_nightly_accepts_the_samples_and_rejects_the_negative_spending(demo_run) -> None:
+    workdir, nightly, _ = demo_run
+    assert (nightly.received, nightly.accepted, nightly.rejected, nightly.duplicate) == (137, 136, 1, 0)
+    assert list(nightly.rejected_files) == ["bad_negative_spending.xlsx"]
+    assert "资金情况!C5 [funds_non_negative] 实际支出" in nightly.rejected_files["bad_negative_spending.xlsx"][0]
+    assert nightly.consolidated_findings == []
+    assert not any((workdir / "inbox").iterdir())
+    assert len(list((workdir / "archive").glob("*.xlsx"))) == 136
+    assert (workdir / "quarantine" / "bad_negative_spending.xlsx.errors.xlsx").exists()
+
+
+def test_the_rejected_file_is_absent_from_the_warehouse_facts(demo_run) -> None:
+    workdir, _, _ = demo_run
+    engine = create_engine(f"sqlite:///{workdir / 'warehouse.sqlite'}")
+    with engine.connect() as conn:
+        states = dict(conn.execute(text("select state, count(*) from submission group by state")).all())
+        spent = conn.execute(text(
+            "select count(*) from fund_execution f join submission s on s.id = f.submission_id "
+            "where s.file_name = 'bad_negative_spending.xlsx'")).scalar_one()
+    assert states == {"accepted": 136, "rejected": 1}
+    assert spent == 0
+
+
+def test_year_end_reproduces_the_seed_attachment_table(demo_run) -> None:
+    _, _, year_end = demo_run
+    got = {r.indicator: (r.actual_text, f"{r.completion_pct}") for r in year_end.results if r.indicator in SEED_TABLE}
+    assert got == SEED_TABLE
+    by_name = {r.indicator: r for r in year_end.results}
+    assert by_name["区域科技创新能力"].actual_text == "稳步提升"
+    assert by_name["支持央地协同重大科技项目数量"].completion_pct is None
+    assert by_name["培训从事技术创新服务人员数量"].deviation_pct == Decimal("14.33")
+    missed = sorted(r.indicator for r in year_end.results if r.needs_explanation and r.completion_pct < 100)
+    over = [r for r in year_end.results if r.needs_explanation and r.completion_pct >= 130]
+    assert missed == ["培训从事技术创新服务人员数量", "转化科技成果数量"]
+    assert len(over) == 9
+
+
+def test_year_end_budget_block_is_exact(demo_run) -> None:
+    _, _, year_end = demo_run
+    central = next(b for b in year_end.budget if b.source == "中央财政资金")
+    assert (central.budget, central.executed, central.rate_pct) == (Decimal(11087), Decimal("8314.25"), Decimal("74.99"))
+
+
+def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
+    workdir, _, year_end = demo_run
+    reports = workdir / "reports"
+    assert sorted(p.name for p in year_end.files) == ["indicators.json", "自评表_2024.csv", "自评表_2024.xlsx"]
+    data = json.loads((reports / "indicators.json").read_text(encoding="utf-8"))
+    row = next(d for d in data if d["indicator"] == "转化科技成果数量")
+    assert (row["target"], row["actual"], row["completion_pct"], row["deviation_pct"], row["needs_explanation"]) == (
+        163, 122, 74.85, 25.15, True)
+    ws = load_workbook(reports / "自评表_2024.xlsx")["区域绩效目标自评表"]
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row)]
+    central = next(r for r in values if r[0] == "中央财政资金")
+    assert central[1:4] == [11087, 8314.25, pytest.approx(0.7499)]
+    indicator = next(r for r in values if r[2] == "促进技术合同成交额")
+    assert indicator[3:5] == ["≥3143 万元", "8868.04 万元"]
+    assert "A8:A12" in {str(r) for r in ws.merged_cells.ranges} or any(
+        str(r).startswith("A") for r in ws.merged_cells.ranges)
+
+
+def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Path) -> None:
+    from flows.nightly import nightly_consolidation
+
+    workdir, _, _ = demo_run
+    shutil.copy(next(sample_dir.glob("046_*.xlsx")), workdir / "inbox" / "again.xlsx")
+    again = nightly_consolidation(year=2024, workdir=str(workdir))
+    assert (again.received, again.accepted, again.duplicate, again.superseded) == (1, 0, 1, 0)
+    engine = create_engine(f"sqlite:///{workdir / 'warehouse.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from fund_execution")).scalar_one() == 136
+
+
+def test_indicators_json_command_prints_what_the_report_holds(demo_run, ref: Reference, capsys) -> None:
+    from flows.cli import main
+
+    workdir, _, _ = demo_run
+    assert main(["indicators", "--year", "2024", "--json", "--workdir", str(workdir)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((workdir / "reports" / "indicators.json").read_text(encoding="utf-8"))
+    assert len(printed) == len(ref.targets)
