@@ -16,6 +16,7 @@ demo: $(VENV)/.installed
 	$(BIN)/guidefund demo --workdir $(WORKDIR)
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check flows warehouse expectations tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

@@ -24,6 +24,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings(workdir=workdir) if workdir else Settings()
     for key, value in quiet_environment(settings).items():
         os.environ.setdefault(key, value)
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     return settings
 
 
@@ -152,24 +153,40 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, helptext: str, func) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.set_defaults(func=func)
-        p.add_argument("--workdir", help="working directory (default: GUIDEFUND_WORKDIR or ./guidefund-work)")
+        p.add_argument(
+            "--workdir", help="working directory (default: GUIDEFUND_WORKDIR or ./guidefund-work)"
+        )
         return p
 
-    p = add("template", "write the empty submission template, one .xlsx per plan project", cmd_template)
+    p = add(
+        "template", "write the empty submission template, one .xlsx per plan project", cmd_template
+    )
     p.add_argument("--year", type=int)
     p.add_argument("--out", required=True, help="folder to write the templates to")
-    p.add_argument("--project", type=int, action="append", help="only this project number (repeatable)")
+    p.add_argument(
+        "--project", type=int, action="append", help="only this project number (repeatable)"
+    )
 
-    p = add("samples", "write sample submissions that reproduce the seed's reported results", cmd_samples)
+    p = add(
+        "samples",
+        "write sample submissions that reproduce the seed's reported results",
+        cmd_samples,
+    )
     p.add_argument("--year", type=int)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=2024)
 
-    p = add("nightly", "consolidate the inbox into the warehouse now (the nightly flow)", cmd_nightly)
+    p = add(
+        "nightly", "consolidate the inbox into the warehouse now (the nightly flow)", cmd_nightly
+    )
     p.add_argument("--year", type=int)
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
-    p = add("year-end", "compute the year's self-evaluation table and write it (the year-end flow)", cmd_year_end)
+    p = add(
+        "year-end",
+        "compute the year's self-evaluation table and write it (the year-end flow)",
+        cmd_year_end,
+    )
     p.add_argument("--year", type=int)
     p.add_argument("--out", help="folder for the report files (default: <workdir>/reports)")
 
@@ -180,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("db", "warehouse maintenance: `guidefund db upgrade` applies the migrations", cmd_db)
     p.add_argument("action", choices=["upgrade"])
 
-    p = add("demo", "generate the samples, run both flows and print the self-evaluation table", cmd_demo)
+    p = add(
+        "demo", "generate the samples, run both flows and print the self-evaluation table", cmd_demo
+    )
     p.add_argument("--year", type=int)
     p.add_argument("--seed", type=int, default=2024)
     return parser

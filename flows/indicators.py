@@ -68,7 +68,13 @@ def matches(project: Project, condition: str) -> bool:
                 have = attrs[name]
                 if isinstance(have, Decimal):
                     w = Decimal(want)
-                    ok = {">=": have >= w, "<=": have <= w, ">": have > w, "<": have < w, "=": have == w}[op]
+                    ok = {
+                        ">=": have >= w,
+                        "<=": have <= w,
+                        ">": have > w,
+                        "<": have < w,
+                        "=": have == w,
+                    }[op]
                 else:
                     ok = op == "=" and have == want
                 if not ok:
@@ -79,7 +85,9 @@ def matches(project: Project, condition: str) -> bool:
     return True
 
 
-def actual_value(t: Target, ref: Reference, sums: Mapping[str, Decimal], means: Mapping[str, Decimal]) -> Decimal | None:
+def actual_value(
+    t: Target, ref: Reference, sums: Mapping[str, Decimal], means: Mapping[str, Decimal]
+) -> Decimal | None:
     if t.rule == "count_plan":
         return Decimal(sum(1 for p in ref.plan if matches(p, t.condition)))
     if t.rule == "sum":
@@ -123,13 +131,25 @@ def evaluate(
                 ratio = t.target / actual if t.operator == "≤" and actual else actual / t.target
                 completion = rounded(ratio * HUNDRED, 2)
         deviation = None if completion is None else abs(completion - HUNDRED)
-        needs = completion is not None and (completion < explain_under_pct or completion >= explain_over_pct)
+        needs = completion is not None and (
+            completion < explain_under_pct or completion >= explain_over_pct
+        )
         results.append(
             IndicatorResult(
-                no=t.no, level1=t.level1, level2=t.level2, indicator=t.name, operator=t.operator,
-                target=t.target, target_text=t.target_text or "—", unit=t.unit, rule=t.rule,
-                actual=actual, actual_text=text, completion_pct=completion,
-                deviation_pct=deviation, needs_explanation=needs,
+                no=t.no,
+                level1=t.level1,
+                level2=t.level2,
+                indicator=t.name,
+                operator=t.operator,
+                target=t.target,
+                target_text=t.target_text or "—",
+                unit=t.unit,
+                rule=t.rule,
+                actual=actual,
+                actual_text=text,
+                completion_pct=completion,
+                deviation_pct=deviation,
+                needs_explanation=needs,
             )
         )
     return results

@@ -37,8 +37,16 @@ def read_batch(paths: Iterable[Path], ref: Reference) -> list[Submission]:
         except NotAWorkbook as exc:
             sub = Submission(path=path, sha256=sha256_of(path))
             sub.problems.append(
-                Finding(path.name, "", "", "", "文件", path.suffix, "read.not_workbook",
-                        f"{exc}。请提交用科技厅模板填写的 .xlsx 文件。")
+                Finding(
+                    path.name,
+                    "",
+                    "",
+                    "",
+                    "文件",
+                    path.suffix,
+                    "read.not_workbook",
+                    f"{exc}。请提交用科技厅模板填写的 .xlsx 文件。",
+                )
             )
             subs.append(sub)
     return subs
@@ -67,7 +75,17 @@ def write_feedback(path: Path, findings: Sequence[Finding]) -> Path:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for f in findings:
-        ws.append([f.sheet, f.cell, f.label, f.value, f.rule, f.message, "退回" if f.severity == CRITICAL else "提醒"])
+        ws.append(
+            [
+                f.sheet,
+                f.cell,
+                f.label,
+                f.value,
+                f.rule,
+                f.message,
+                "退回" if f.severity == CRITICAL else "提醒",
+            ]
+        )
     for col, width in zip("ABCDEFG", (12, 8, 28, 18, 26, 70, 8), strict=True):
         ws.column_dimensions[col].width = width
     wb.save(path)
@@ -75,8 +93,10 @@ def write_feedback(path: Path, findings: Sequence[Finding]) -> Path:
 
 
 def file_away(
-    archive: Path, quarantine: Path,
-    accepted: Iterable[Submission], rejected: Iterable[tuple[Submission, list[Finding]]],
+    archive: Path,
+    quarantine: Path,
+    accepted: Iterable[Submission],
+    rejected: Iterable[tuple[Submission, list[Finding]]],
     duplicates: set[str],
 ) -> None:
     """Move recorded files out of the inbox. Call only after the warehouse committed their states.

@@ -32,7 +32,9 @@ def settings_for(workdir: str | None) -> Settings:
 
 
 @flow(name="nightly-consolidation", log_prints=False)
-def nightly_consolidation(year: int | None = None, workdir: str | None = None, period: str | None = None) -> NightlySummary:
+def nightly_consolidation(
+    year: int | None = None, workdir: str | None = None, period: str | None = None
+) -> NightlySummary:
     """Consolidate every workbook waiting in <workdir>/inbox into the warehouse."""
     settings = settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
@@ -48,10 +50,18 @@ def nightly_consolidation(year: int | None = None, workdir: str | None = None, p
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise
     summary = NightlySummary(
-        run_id=run_id, year=ref.year, received=loaded.received, accepted=loaded.accepted,
-        rejected=loaded.rejected, duplicate=loaded.duplicate, superseded=loaded.superseded,
-        rejected_files={s.file_name: [f.line() for f in fs[:5]] for s, fs in rejected
-                        if s.file_name not in loaded.duplicates},
+        run_id=run_id,
+        year=ref.year,
+        received=loaded.received,
+        accepted=loaded.accepted,
+        rejected=loaded.rejected,
+        duplicate=loaded.duplicate,
+        superseded=loaded.superseded,
+        rejected_files={
+            s.file_name: [f.line() for f in fs[:5]]
+            for s, fs in rejected
+            if s.file_name not in loaded.duplicates
+        },
         consolidated_findings=[f.message for f in problems],
     )
     tasks.finish(url, run_id, "succeeded")

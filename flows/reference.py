@@ -239,7 +239,9 @@ def _load(year_dir: Path, year: int) -> Reference:
         for r in _rows(year_dir / "qualitative_bands.csv")
     )
     budget_lines = tuple(
-        BudgetLine(r["资金类别"], Decimal(r["全年预算数（万元）"]), Decimal(r["全年执行数（万元）"]))
+        BudgetLine(
+            r["资金类别"], Decimal(r["全年预算数（万元）"]), Decimal(r["全年执行数（万元）"])
+        )
         for r in _rows(year_dir / "budget.csv")
     )
     versions = [r["版本"] for r in _rows(year_dir / "template_versions.csv") if r["接受"] == "是"]
@@ -296,7 +298,9 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
         if p.project_type not in (NEW, CARRIED):
             problems.append(f"plan.csv 序号{p.no}: 立项类型 '{p.project_type}' 应为 新上/结转")
         if p.support_mode not in (DIRECT, POST):
-            problems.append(f"plan.csv 序号{p.no}: 支持方式 '{p.support_mode}' 应为 直接补助/后补助")
+            problems.append(
+                f"plan.csv 序号{p.no}: 支持方式 '{p.support_mode}' 应为 直接补助/后补助"
+            )
         if p.allocation < 0:
             problems.append(f"plan.csv 序号{p.no}: 安排资金为负数 {p.allocation}")
         if p.unit not in units:
@@ -325,7 +329,9 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
         }
         for k, v in counted.items():
             if v != stated_counts[k]:
-                problems.append(f"{cat} {k}: plan.csv 有 {v} 个，category_budget.csv 写 {stated_counts[k]} 个")
+                problems.append(
+                    f"{cat} {k}: plan.csv 有 {v} 个，category_budget.csv 写 {stated_counts[k]} 个"
+                )
     total = sum((b.total for b in ref.budget.values()), Decimal(0))
     if total != ref.annual_amount:
         problems.append(f"各类别合计 {total} 与年度金额 {ref.annual_amount} 不符")
@@ -335,8 +341,12 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
         "项目总数": len(ref.plan),
         "新上项目数": sum(1 for p in ref.plan if p.project_type == NEW),
         "结转项目数": sum(1 for p in ref.plan if p.project_type == CARRIED),
-        "新上直接补助项目数": sum(1 for p in ref.plan if p.project_type == NEW and p.support_mode == DIRECT),
-        "新上后补助项目数": sum(1 for p in ref.plan if p.project_type == NEW and p.support_mode == POST),
+        "新上直接补助项目数": sum(
+            1 for p in ref.plan if p.project_type == NEW and p.support_mode == DIRECT
+        ),
+        "新上后补助项目数": sum(
+            1 for p in ref.plan if p.project_type == NEW and p.support_mode == POST
+        ),
     }
     for k, v in region_counts.items():
         if v != ref.counts[k]:

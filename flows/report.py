@@ -17,7 +17,16 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from flows.indicators import BudgetRow, IndicatorResult
 from flows.reference import Reference
 
-COLUMNS = ("一级指标", "二级指标", "三级指标", "指标值", "全年实际完成值", "完成率", "偏差率", "需说明")
+COLUMNS = (
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标值",
+    "全年实际完成值",
+    "完成率",
+    "偏差率",
+    "需说明",
+)
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
@@ -33,14 +42,22 @@ def with_unit(text: str, unit: str) -> str:
 
 
 def target_cell(r: IndicatorResult) -> str:
-    return with_unit(r.target_text, r.unit) if r.target_text == "—" else f"{r.operator}{with_unit(r.target_text, r.unit)}"
+    """'≥39 个' for a numeric target; a qualitative or missing target as written ('稳步提升', '—')."""
+    shown = with_unit(r.target_text, r.unit)
+    return f"{r.operator}{shown}" if r.target is not None else shown
 
 
 def table_rows(results: Sequence[IndicatorResult]) -> list[list[str]]:
     return [
         [
-            r.level1, r.level2, r.indicator, target_cell(r), with_unit(r.actual_text, r.unit),
-            pct(r.completion_pct), pct(r.deviation_pct), "是" if r.needs_explanation else "",
+            r.level1,
+            r.level2,
+            r.indicator,
+            target_cell(r),
+            with_unit(r.actual_text, r.unit),
+            pct(r.completion_pct),
+            pct(r.deviation_pct),
+            "是" if r.needs_explanation else "",
         ]
         for r in results
     ]
@@ -50,10 +67,17 @@ def budget_lines(rows: Sequence[BudgetRow]) -> list[list[str]]:
     return [[r.source, f"{r.budget}", f"{r.executed}", pct(r.rate_pct)] for r in rows]
 
 
-def render_text(ref: Reference, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]) -> str:
+def render_text(
+    ref: Reference, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]
+) -> str:
     """The table printed by `guidefund demo` and `guidefund indicators`."""
     out = [f"{ref.fund_name}区域绩效目标自评表（{ref.year} 年度，{ref.region_name}）", ""]
-    out.append(_grid(["资金情况（万元）", "全年预算数（A）", "全年执行数（B）", "预算执行率（B/A）"], budget_lines(budget)))
+    out.append(
+        _grid(
+            ["资金情况（万元）", "全年预算数（A）", "全年执行数（B）", "预算执行率（B/A）"],
+            budget_lines(budget),
+        )
+    )
     out.append("")
     out.append(_grid(list(COLUMNS), table_rows(results)))
     return "\n".join(out)
@@ -65,8 +89,12 @@ def _width(text: str) -> int:
 
 def _grid(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
     def line(cells: list[str]) -> str:
-        return "  ".join(str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)).rstrip()
+        return "  ".join(
+            str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
@@ -75,7 +103,9 @@ def indicators_json(results: Sequence[IndicatorResult]) -> list[dict[str, object
 
 
 def write_json(path: Path, results: Sequence[IndicatorResult]) -> Path:
-    path.write_text(json.dumps(indicators_json(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(indicators_json(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -90,7 +120,9 @@ def write_csv(path: Path, results: Sequence[IndicatorResult], budget: Sequence[B
     return path
 
 
-def write_xlsx(path: Path, ref: Reference, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]) -> Path:
+def write_xlsx(
+    path: Path, ref: Reference, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]
+) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "区域绩效目标自评表"
@@ -99,19 +131,27 @@ def write_xlsx(path: Path, ref: Reference, results: Sequence[IndicatorResult], b
     ws.append([])
     ws.append(["资金情况（万元）", "全年预算数（A）", "全年执行数（B）", "预算执行率（B/A）"])
     for r in budget:
-        ws.append([r.source, r.budget, r.executed, None if r.rate_pct is None else r.rate_pct / 100])
+        ws.append(
+            [r.source, r.budget, r.executed, None if r.rate_pct is None else r.rate_pct / 100]
+        )
         ws.cell(ws.max_row, 2).number_format = ws.cell(ws.max_row, 3).number_format = "#,##0.00"
         ws.cell(ws.max_row, 4).number_format = "0.00%"
     ws.append([])
     ws.append([*COLUMNS[:5], "完成率", "偏差率", "未完成原因和改进措施"])
     first = ws.max_row + 1
     for r in results:
-        ws.append([
-            r.level1, r.level2, r.indicator, target_cell(r), with_unit(r.actual_text, r.unit),
-            None if r.completion_pct is None else r.completion_pct / 100,
-            None if r.deviation_pct is None else r.deviation_pct / 100,
-            "需分析原因并提出改进措施" if r.needs_explanation else "",
-        ])
+        ws.append(
+            [
+                r.level1,
+                r.level2,
+                r.indicator,
+                target_cell(r),
+                with_unit(r.actual_text, r.unit),
+                None if r.completion_pct is None else r.completion_pct / 100,
+                None if r.deviation_pct is None else r.deviation_pct / 100,
+                "需分析原因并提出改进措施" if r.needs_explanation else "",
+            ]
+        )
         ws.cell(ws.max_row, 6).number_format = ws.cell(ws.max_row, 7).number_format = "0.00%"
     _merge_runs(ws, first, ws.max_row, 1)
     _merge_runs(ws, first, ws.max_row, 2)

@@ -24,8 +24,23 @@ from flows.template import file_name, write_submission
 
 CENT = Decimal("0.01")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ("建国", "海燕", "晓东", "丽娜", "志强", "玉兰", "卫东", "雪梅", "国庆", "红霞", "阿依", "努尔")
-SLOW_REASON = "部分设备采购需履行政府采购程序，采购周期较长，资金执行率偏低；下一步将加快采购和支出进度。"
+GIVEN = (
+    "建国",
+    "海燕",
+    "晓东",
+    "丽娜",
+    "志强",
+    "玉兰",
+    "卫东",
+    "雪梅",
+    "国庆",
+    "红霞",
+    "阿依",
+    "努尔",
+)
+SLOW_REASON = (
+    "部分设备采购需履行政府采购程序，采购周期较长，资金执行率偏低；下一步将加快采购和支出进度。"
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,9 @@ def load_rules(ref: Reference) -> SampleRules:
     return SampleRules(totals, cases, reasons, grades)
 
 
-def apportion(total: int, weights: Sequence[float], caps: Sequence[int | None] | None = None) -> list[int]:
+def apportion(
+    total: int, weights: Sequence[float], caps: Sequence[int | None] | None = None
+) -> list[int]:
     """Split the integer `total` in proportion to `weights`, never above a cap; exact sum."""
     n = len(weights)
     caps = list(caps) if caps is not None else [None] * n
@@ -82,23 +99,33 @@ def apportion(total: int, weights: Sequence[float], caps: Sequence[int | None] |
     return out
 
 
-def _fix_weighted_mean(values: list[int], weights: list[int], target: int, low: int, high: int) -> list[int]:
+def _fix_weighted_mean(
+    values: list[int], weights: list[int], target: int, low: int, high: int
+) -> list[int]:
     """Nudge integer `values` inside [low, high] until sum(w*v) == target * sum(w) exactly."""
     values = list(values)
     gap = target * sum(weights) - sum(w * v for w, v in zip(weights, values, strict=True))
     order = sorted(range(len(values)), key=lambda i: -weights[i])
     while gap:
         step = 1 if gap > 0 else -1
-        movable = [i for i in order if 0 < weights[i] <= abs(gap) and low <= values[i] + step <= high]
+        movable = [
+            i for i in order if 0 < weights[i] <= abs(gap) and low <= values[i] + step <= high
+        ]
         if movable:
             i = movable[0]
             values[i] += step
             gap -= step * weights[i]
             continue
         pair = next(
-            ((i, j) for i in order for j in order
-             if weights[i] - weights[j] == abs(gap) and i != j
-             and low <= values[i] + step <= high and low <= values[j] - step <= high),
+            (
+                (i, j)
+                for i in order
+                for j in order
+                if weights[i] - weights[j] == abs(gap)
+                and i != j
+                and low <= values[i] + step <= high
+                and low <= values[j] - step <= high
+            ),
             None,
         )
         if pair is None:
@@ -118,8 +145,13 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
     enterprise = {p.no for p in plan if p.unit_type == "企业"}
     transfer, base, region_sys = (ref.categories[i] for i in (2, 1, 0))
 
-    def spread(field: str, eligible: Callable[[Project], bool], weight: Callable[[Project], float],
-               unit: Decimal, caps: Callable[[Project], Decimal | None] | None = None) -> None:
+    def spread(
+        field: str,
+        eligible: Callable[[Project], bool],
+        weight: Callable[[Project], float],
+        unit: Decimal,
+        caps: Callable[[Project], Decimal | None] | None = None,
+    ) -> None:
         fixed = {no: c[field] for no, c in rules.cases.items() if field in c}
         kind, total = rules.totals[field]
         rest = [p for p in plan if eligible(p) and p.no not in fixed]
@@ -136,14 +168,37 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
     for p in plan:
         v = values[p.no]
         v["funds_received"] = v["funds_on_time"] = p.allocation.quantize(CENT)
-    spread("funds_spent", lambda p: p.allocation > 0, lambda p: float(p.allocation) * rng.uniform(0.45, 1.0),
-           CENT, caps=lambda p: p.allocation)
-    spread("self_raised", lambda p: True,
-           lambda p: (6.0 if p.no in enterprise else 0.8) * float(max(p.allocation, Decimal(150))), CENT)
-    ew = {p.no for p in rng.sample([p for p in plan if p.category in (transfer, region_sys) and p.allocation > 0], 11)}
+    spread(
+        "funds_spent",
+        lambda p: p.allocation > 0,
+        lambda p: float(p.allocation) * rng.uniform(0.45, 1.0),
+        CENT,
+        caps=lambda p: p.allocation,
+    )
+    spread(
+        "self_raised",
+        lambda p: True,
+        lambda p: (6.0 if p.no in enterprise else 0.8) * float(max(p.allocation, Decimal(150))),
+        CENT,
+    )
+    ew = {
+        p.no
+        for p in rng.sample(
+            [p for p in plan if p.category in (transfer, region_sys) and p.allocation > 0], 11
+        )
+    }
     south = ("阿克苏", "喀什", "和田", "克孜勒苏", "巴音郭楞", "南疆", "阿克陶")
-    rural = {p.no for p in rng.sample(
-        [p for p in plan if p.category == transfer and any(s in p.name + p.unit for s in south)], 5)}
+    rural = {
+        p.no
+        for p in rng.sample(
+            [
+                p
+                for p in plan
+                if p.category == transfer and any(s in p.name + p.unit for s in south)
+            ],
+            5,
+        )
+    }
     for p in plan:
         values[p.no]["east_west"] = p.no in ew
         values[p.no]["rural"] = p.no in rural
@@ -152,11 +207,26 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
     applied = lambda p: p.category in (transfer, base) or p.no in enterprise  # noqa: E731
     spread("financing", applied, lambda p: 3.0 if p.no in enterprise else 1.0, CENT)
     spread("contract_value", applied, lambda p: 2.0 if p.category == transfer else 1.0, CENT)
-    spread("achievements", lambda p: p.category in (transfer, base), lambda p: 2.0 if p.category == transfer else 1.0, Decimal(1))
+    spread(
+        "achievements",
+        lambda p: p.category in (transfer, base),
+        lambda p: 2.0 if p.category == transfer else 1.0,
+        Decimal(1),
+    )
     spread("hightech_firms", applied, lambda p: 2.0 if p.no in enterprise else 1.0, Decimal(1))
     spread("sme_firms", applied, lambda p: 2.0 if p.no in enterprise else 1.0, Decimal(1))
-    spread("trained_staff", lambda p: True, lambda p: 0.3 if p.category == ref.categories[3] else 1.0, Decimal(1))
-    spread("consulting", lambda p: True, lambda p: 0.3 if p.category == ref.categories[3] else 1.0, Decimal(1))
+    spread(
+        "trained_staff",
+        lambda p: True,
+        lambda p: 0.3 if p.category == ref.categories[3] else 1.0,
+        Decimal(1),
+    )
+    spread(
+        "consulting",
+        lambda p: True,
+        lambda p: 0.3 if p.category == ref.categories[3] else 1.0,
+        Decimal(1),
+    )
     spread("brokers", lambda p: p.category in (transfer, region_sys), lambda p: 1.0, Decimal(1))
 
     weights = [int(p.allocation) for p in plan]
@@ -177,7 +247,12 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
         v["self_grade"] = rules.grades.get(p.no, "优")
         spent, alloc = v["funds_spent"], p.allocation
         reason = rules.reasons.get(p.no, "")
-        if not reason and alloc > 0 and isinstance(spent, Decimal) and spent < alloc * Decimal("0.6"):
+        if (
+            not reason
+            and alloc > 0
+            and isinstance(spent, Decimal)
+            and spent < alloc * Decimal("0.6")
+        ):
             reason = SLOW_REASON
         v["deviation_reason"] = reason or None
     _check(ref, rules, values)
@@ -188,10 +263,18 @@ def _check(ref: Reference, rules: SampleRules, values: dict[int, dict[str, Value
     """The generated values must reproduce every stated total exactly, or nothing is written."""
     alloc = {p.no: p.allocation for p in ref.plan}
     for field, (kind, total) in rules.totals.items():
-        column = {no: Decimal(int(v[field])) if isinstance(v[field], bool) else Decimal(v[field])  # type: ignore[arg-type]
-                  for no, v in values.items()}
-        got = sum(column.values(), Decimal(0)) if kind == "sum" else (
-            sum((column[n] * alloc[n] for n in column), Decimal(0)) / sum(alloc.values(), Decimal(0)))
+        column = {
+            no: Decimal(int(v[field])) if isinstance(v[field], bool) else Decimal(v[field])  # type: ignore[arg-type]
+            for no, v in values.items()
+        }
+        got = (
+            sum(column.values(), Decimal(0))
+            if kind == "sum"
+            else (
+                sum((column[n] * alloc[n] for n in column), Decimal(0))
+                / sum(alloc.values(), Decimal(0))
+            )
+        )
         if got != total:
             raise AssertionError(f"样例数据 {field} 合计 {got} ≠ {total}")
     for p in ref.plan:

@@ -17,14 +17,30 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GUIDEFUND_", env_file=None, extra="ignore")
 
-    workdir: Path = Field(Path("guidefund-work"), description="Working directory: inbox, archive, reports, SQLite file.")
-    warehouse_url: str = Field("", description="SQLAlchemy URL; empty means SQLite at <workdir>/warehouse.sqlite.")
-    reference_dir: Path = Field(PROJECT_ROOT / "data" / "reference", description="Root of data/reference/<year>/.")
+    workdir: Path = Field(
+        Path("guidefund-work"),
+        description="Working directory: inbox, archive, reports, SQLite file.",
+    )
+    warehouse_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite at <workdir>/warehouse.sqlite."
+    )
+    reference_dir: Path = Field(
+        PROJECT_ROOT / "data" / "reference", description="Root of data/reference/<year>/."
+    )
     year: int = Field(2024, description="Plan year the commands use when --year is not given.")
-    explain_over_pct: Decimal = Field(Decimal("130"), description="Completion at or above this (percent) needs an explanation (note 6).")
-    explain_under_pct: Decimal = Field(Decimal("100"), description="Completion below this (percent) needs an explanation (note 6).")
-    prefect_home: Path | None = Field(None, description="PREFECT_HOME for runs; empty means <workdir>/.prefect.")
-    log_level: str = Field("WARNING", description="Log level of Prefect's run loggers (INFO shows every task).")
+    explain_over_pct: Decimal = Field(
+        Decimal("130"),
+        description="Completion at or above this (percent) needs an explanation (note 6).",
+    )
+    explain_under_pct: Decimal = Field(
+        Decimal("100"), description="Completion below this (percent) needs an explanation (note 6)."
+    )
+    prefect_home: Path | None = Field(
+        None, description="PREFECT_HOME for runs; empty means <workdir>/.prefect."
+    )
+    log_level: str = Field(
+        "WARNING", description="Log level of Prefect's run loggers (INFO shows every task)."
+    )
     debug: bool = Field(False, description="Show the traceback when a command fails.")
 
     @property

@@ -40,7 +40,10 @@ def retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-d
 
 
 IO = dict(
-    cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_transient,
 )
 
 
@@ -70,7 +73,9 @@ def read_inbox(inbox: Path, ref: Reference) -> list[Submission]:
 
 
 @task(name="validate-batch", cache_policy=NO_CACHE, timeout_seconds=900)
-def validate_batch(subs: list[Submission], ref: Reference) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]]]:
+def validate_batch(
+    subs: list[Submission], ref: Reference
+) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]]]:
     """One Great Expectations run over the whole batch; split into accepted and rejected."""
     from flows.validate import validate_submissions
 
@@ -81,8 +86,13 @@ def validate_batch(subs: list[Submission], ref: Reference) -> tuple[list[Submiss
 
 
 @task(name="load-batch", timeout_seconds=600, **IO)
-def load_submissions(url: str, ref: Reference, run_id: int, accepted: list[Submission],
-                     rejected: list[tuple[Submission, list[Finding]]]):  # type: ignore[no-untyped-def]
+def load_submissions(
+    url: str,
+    ref: Reference,
+    run_id: int,
+    accepted: list[Submission],
+    rejected: list[tuple[Submission, list[Finding]]],
+):  # type: ignore[no-untyped-def]
     from warehouse.load import load_batch
 
     return load_batch(engine_for(url), ref, run_id, accepted, rejected)
@@ -103,8 +113,12 @@ def check_consolidated(url: str, ref: Reference, period: str) -> list[Finding]:
 
 
 @task(name="file-away", timeout_seconds=600, **IO)
-def file_inbox(settings: Settings, accepted: list[Submission],
-               rejected: list[tuple[Submission, list[Finding]]], duplicates: tuple[str, ...]) -> None:
+def file_inbox(
+    settings: Settings,
+    accepted: list[Submission],
+    rejected: list[tuple[Submission, list[Finding]]],
+    duplicates: tuple[str, ...],
+) -> None:
     file_away(settings.archive, settings.quarantine, accepted, rejected, set(duplicates))
 
 
@@ -115,7 +129,9 @@ def finish(url: str, run_id: int, status: str, note: str | None = None) -> None:
     finish_run(engine_for(url), run_id, status, note)
 
 
-def aggregate(url: str, ref: Reference, settings: Settings, period: str) -> tuple[list[IndicatorResult], list[BudgetRow]]:
+def aggregate(
+    url: str, ref: Reference, settings: Settings, period: str
+) -> tuple[list[IndicatorResult], list[BudgetRow]]:
     """The indicator table and budget block from SQL aggregates over the current submissions."""
     from warehouse.queries import field_totals, weighted_mean
 
@@ -124,14 +140,24 @@ def aggregate(url: str, ref: Reference, settings: Settings, period: str) -> tupl
     means: dict[str, Decimal] = {}
     for t in ref.targets:
         if t.rule in ("weighted_mean", "qualitative"):
-            mean = weighted_mean(engine, ref.region_code, ref.year, period, t.field, t.denominator or "allocation")
+            mean = weighted_mean(
+                engine, ref.region_code, ref.year, period, t.field, t.denominator or "allocation"
+            )
             if mean is not None:
                 means[t.field] = mean
     results = evaluate(ref, sums, means, settings.explain_under_pct, settings.explain_over_pct)
     return results, budget_rows(ref, sums.get("funds_spent", Decimal(0)))
 
 
-@task(name="aggregate-indicators", cache_policy=NO_CACHE, timeout_seconds=600, retries=2,
-      retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient)
-def aggregate_task(url: str, ref: Reference, settings: Settings, period: str) -> tuple[list[IndicatorResult], list[BudgetRow]]:
+@task(
+    name="aggregate-indicators",
+    cache_policy=NO_CACHE,
+    timeout_seconds=600,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=retry_transient,
+)
+def aggregate_task(
+    url: str, ref: Reference, settings: Settings, period: str
+) -> tuple[list[IndicatorResult], list[BudgetRow]]:
     return aggregate(url, ref, settings, period)

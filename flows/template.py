@@ -158,17 +158,24 @@ def _field_row(ws: Worksheet, f: Field, value: Value, ref: Reference) -> None:
 
 
 def _validation(f: Field, ref: Reference) -> DataValidation | None:
-    prompt = dict(showErrorMessage=True, errorTitle=f.label, error=f.hint or f"请按要求填写{f.label}")
+    prompt = dict(
+        showErrorMessage=True, errorTitle=f.label, error=f.hint or f"请按要求填写{f.label}"
+    )
     if f.kind == "yesno":
         return DataValidation(type="list", formula1=f'"{YES},{NO}"', **prompt)
     if f.kind == "grade":
         return DataValidation(type="list", formula1=f'"{",".join(GRADES)}"', **prompt)
     if f.kind == "period":
-        return DataValidation(type="list", formula1=f'"{",".join(period_choices(ref.year))}"', **prompt)
+        return DataValidation(
+            type="list", formula1=f'"{",".join(period_choices(ref.year))}"', **prompt
+        )
     if f.kind == "date":
         return DataValidation(
-            type="date", operator="between", formula1=f"DATE({ref.year},1,1)",
-            formula2=f"DATE({ref.year + 1},12,31)", **prompt,
+            type="date",
+            operator="between",
+            formula1=f"DATE({ref.year},1,1)",
+            formula2=f"DATE({ref.year + 1},12,31)",
+            **prompt,
         )
     if f.kind in ("money", "int", "pct"):
         kind = "whole" if f.kind == "int" else "decimal"

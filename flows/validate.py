@@ -10,6 +10,7 @@ Importing this module imports GX (~6 s): import it where validation runs, not at
 
 from __future__ import annotations
 
+import logging
 import string
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -83,6 +84,8 @@ def quiet_gx_context() -> AbstractDataContext:
     GX 1.24 sends nothing by itself (its usage-statistics sender is gone and the PyPI version
     check is never called); `analytics_enabled=False` is still set so the config says so.
     """
+    # Creating the context logs at INFO where it puts its ephemeral docs site; not news to staff.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.enable_analytics(False)
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)

@@ -46,7 +46,9 @@ def read_submission(path: Path, ref: Reference) -> Submission:
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
-        raise NotAWorkbook(f"{path.name}: 无法作为 Excel 工作簿打开（{type(exc).__name__}）") from exc
+        raise NotAWorkbook(
+            f"{path.name}: 无法作为 Excel 工作簿打开（{type(exc).__name__}）"
+        ) from exc
     sub = Submission(path=path, sha256=sha256_of(path))
     by_sheet: dict[str, list[Field]] = {}
     for f in ref.fields:
@@ -55,8 +57,16 @@ def read_submission(path: Path, ref: Reference) -> Submission:
     for sheet, fields in by_sheet.items():
         if sheet not in names:
             sub.problems.append(
-                Finding(path.name, sheet, "", "", sheet, "", "read.sheet_missing",
-                        f"缺少工作表“{sheet}”。请使用科技厅下发的模板，勿修改工作表名称。")
+                Finding(
+                    path.name,
+                    sheet,
+                    "",
+                    "",
+                    sheet,
+                    "",
+                    "read.sheet_missing",
+                    f"缺少工作表“{sheet}”。请使用科技厅下发的模板，勿修改工作表名称。",
+                )
             )
             continue
         rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
@@ -65,8 +75,16 @@ def read_submission(path: Path, ref: Reference) -> Submission:
             pos = _locate(rows, labels, f)
             if pos is None:
                 sub.problems.append(
-                    Finding(path.name, sheet, f.cell, f.key, f.label, "", "read.label_missing",
-                            f"找不到标签“{f.label}”。请勿修改或删除模板中的标签文字。")
+                    Finding(
+                        path.name,
+                        sheet,
+                        f.cell,
+                        f.key,
+                        f.label,
+                        "",
+                        "read.label_missing",
+                        f"找不到标签“{f.label}”。请勿修改或删除模板中的标签文字。",
+                    )
                 )
                 continue
             r, c = pos
@@ -78,8 +96,17 @@ def read_submission(path: Path, ref: Reference) -> Submission:
             except ValueError as exc:
                 sub.values[f.key] = None
                 sub.problems.append(
-                    Finding(path.name, sheet, cell, f.key, f.label, _shown(raw), "read.type",
-                            str(exc), CRITICAL)
+                    Finding(
+                        path.name,
+                        sheet,
+                        cell,
+                        f.key,
+                        f.label,
+                        _shown(raw),
+                        "read.type",
+                        str(exc),
+                        CRITICAL,
+                    )
                 )
     return sub
 
@@ -90,7 +117,11 @@ def _locate(
     """The label's cell: where the template put it if it is still there, else wherever it moved."""
     col_letter, row = coordinate_from_string(f.cell)
     r, c = row - 1, column_index_from_string(col_letter) - 2
-    if r < len(rows) and 0 <= c < len(rows[r]) and _clean_label(rows[r][c]) == _clean_label(f.label):
+    if (
+        r < len(rows)
+        and 0 <= c < len(rows[r])
+        and _clean_label(rows[r][c]) == _clean_label(f.label)
+    ):
         return r, c
     return labels.get(_clean_label(f.label))
 

@@ -23,7 +23,9 @@ class YearEnd:
     files: list[Path]
 
 
-def write_reports(out: Path, ref: Reference, results: list[IndicatorResult], budget: list[BudgetRow]) -> list[Path]:
+def write_reports(
+    out: Path, ref: Reference, results: list[IndicatorResult], budget: list[BudgetRow]
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     return [
         write_xlsx(out / f"自评表_{ref.year}.xlsx", ref, results, budget),
@@ -32,14 +34,28 @@ def write_reports(out: Path, ref: Reference, results: list[IndicatorResult], bud
     ]
 
 
-@task(name="write-reports", cache_policy=NO_CACHE, timeout_seconds=300, retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=tasks.retry_transient)
-def write_reports_task(out: Path, ref: Reference, results: list[IndicatorResult], budget: list[BudgetRow]) -> list[Path]:
+@task(
+    name="write-reports",
+    cache_policy=NO_CACHE,
+    timeout_seconds=300,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=tasks.retry_transient,
+)
+def write_reports_task(
+    out: Path, ref: Reference, results: list[IndicatorResult], budget: list[BudgetRow]
+) -> list[Path]:
     return write_reports(out, ref, results, budget)
 
 
-@task(name="store-results", cache_policy=NO_CACHE, timeout_seconds=300, retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=tasks.retry_transient)
+@task(
+    name="store-results",
+    cache_policy=NO_CACHE,
+    timeout_seconds=300,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=tasks.retry_transient,
+)
 def store_results(url: str, ref: Reference, run_id: int, results: list[IndicatorResult]) -> None:
     from warehouse.load import store_indicator_results
 
@@ -47,7 +63,9 @@ def store_results(url: str, ref: Reference, run_id: int, results: list[Indicator
 
 
 @flow(name="year-end-aggregation", log_prints=False)
-def year_end_aggregation(year: int | None = None, workdir: str | None = None, out: str | None = None) -> YearEnd:
+def year_end_aggregation(
+    year: int | None = None, workdir: str | None = None, out: str | None = None
+) -> YearEnd:
     """Compute the 区域绩效目标自评表 for `year` from the warehouse and write it as .xlsx/.csv/.json."""
     settings = settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-SEED = Path(__file__).resolve().parents[1] / "data" / "reference" / "2024" / "source" / "seed_report.txt"
+SEED = (
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "reference"
+    / "2024"
+    / "source"
+    / "seed_report.txt"
+)
 
 _DIRECTION = re.compile(r"^[一二三四]、(\S+)\t+(\d+)$")
 _SUBTOTAL = re.compile(r"^[(（][一二][)）]\s*(结转|新上)项目\t+(\d+)$")

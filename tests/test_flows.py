@@ -57,9 +57,17 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, prefect
 
 def test_nightly_accepts_the_samples_and_rejects_the_negative_spending(demo_run) -> None:
     workdir, nightly, _ = demo_run
-    assert (nightly.received, nightly.accepted, nightly.rejected, nightly.duplicate) == (137, 136, 1, 0)
+    assert (nightly.received, nightly.accepted, nightly.rejected, nightly.duplicate) == (
+        137,
+        136,
+        1,
+        0,
+    )
     assert list(nightly.rejected_files) == ["bad_negative_spending.xlsx"]
-    assert "资金情况!C5 [funds_non_negative] 实际支出" in nightly.rejected_files["bad_negative_spending.xlsx"][0]
+    assert (
+        "资金情况!C5 [funds_non_negative] 实际支出"
+        in nightly.rejected_files["bad_negative_spending.xlsx"][0]
+    )
     assert nightly.consolidated_findings == []
     assert not any((workdir / "inbox").iterdir())
     assert len(list((workdir / "archive").glob("*.xlsx"))) == 136
@@ -70,23 +78,34 @@ def test_the_rejected_file_is_absent_from_the_warehouse_facts(demo_run) -> None:
     workdir, _, _ = demo_run
     engine = create_engine(f"sqlite:///{workdir / 'warehouse.sqlite'}")
     with engine.connect() as conn:
-        states = dict(conn.execute(text("select state, count(*) from submission group by state")).all())
-        spent = conn.execute(text(
-            "select count(*) from fund_execution f join submission s on s.id = f.submission_id "
-            "where s.file_name = 'bad_negative_spending.xlsx'")).scalar_one()
+        states = dict(
+            conn.execute(text("select state, count(*) from submission group by state")).all()
+        )
+        spent = conn.execute(
+            text(
+                "select count(*) from fund_execution f join submission s on s.id = f.submission_id "
+                "where s.file_name = 'bad_negative_spending.xlsx'"
+            )
+        ).scalar_one()
     assert states == {"accepted": 136, "rejected": 1}
     assert spent == 0
 
 
 def test_year_end_reproduces_the_seed_attachment_table(demo_run) -> None:
     _, _, year_end = demo_run
-    got = {r.indicator: (r.actual_text, f"{r.completion_pct}") for r in year_end.results if r.indicator in SEED_TABLE}
+    got = {
+        r.indicator: (r.actual_text, f"{r.completion_pct}")
+        for r in year_end.results
+        if r.indicator in SEED_TABLE
+    }
     assert got == SEED_TABLE
     by_name = {r.indicator: r for r in year_end.results}
     assert by_name["区域科技创新能力"].actual_text == "稳步提升"
     assert by_name["支持央地协同重大科技项目数量"].completion_pct is None
     assert by_name["培训从事技术创新服务人员数量"].deviation_pct == Decimal("14.33")
-    missed = sorted(r.indicator for r in year_end.results if r.needs_explanation and r.completion_pct < 100)
+    missed = sorted(
+        r.indicator for r in year_end.results if r.needs_explanation and r.completion_pct < 100
+    )
     over = [r for r in year_end.results if r.needs_explanation and r.completion_pct >= 130]
     assert missed == ["培训从事技术创新服务人员数量", "转化科技成果数量"]
     assert len(over) == 9
@@ -95,17 +114,30 @@ def test_year_end_reproduces_the_seed_attachment_table(demo_run) -> None:
 def test_year_end_budget_block_is_exact(demo_run) -> None:
     _, _, year_end = demo_run
     central = next(b for b in year_end.budget if b.source == "中央财政资金")
-    assert (central.budget, central.executed, central.rate_pct) == (Decimal(11087), Decimal("8314.25"), Decimal("74.99"))
+    assert (central.budget, central.executed, central.rate_pct) == (
+        Decimal(11087),
+        Decimal("8314.25"),
+        Decimal("74.99"),
+    )
 
 
 def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
     workdir, _, year_end = demo_run
     reports = workdir / "reports"
-    assert sorted(p.name for p in year_end.files) == ["indicators.json", "自评表_2024.csv", "自评表_2024.xlsx"]
+    assert sorted(p.name for p in year_end.files) == [
+        "indicators.json",
+        "自评表_2024.csv",
+        "自评表_2024.xlsx",
+    ]
     data = json.loads((reports / "indicators.json").read_text(encoding="utf-8"))
     row = next(d for d in data if d["indicator"] == "转化科技成果数量")
-    assert (row["target"], row["actual"], row["completion_pct"], row["deviation_pct"], row["needs_explanation"]) == (
-        163, 122, 74.85, 25.15, True)
+    assert (
+        row["target"],
+        row["actual"],
+        row["completion_pct"],
+        row["deviation_pct"],
+        row["needs_explanation"],
+    ) == (163, 122, 74.85, 25.15, True)
     ws = load_workbook(reports / "自评表_2024.xlsx")["区域绩效目标自评表"]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row)]
     central = next(r for r in values if r[0] == "中央财政资金")
@@ -113,7 +145,8 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
     indicator = next(r for r in values if r[2] == "促进技术合同成交额")
     assert indicator[3:5] == ["≥3143 万元", "8868.04 万元"]
     assert "A8:A12" in {str(r) for r in ws.merged_cells.ranges} or any(
-        str(r).startswith("A") for r in ws.merged_cells.ranges)
+        str(r).startswith("A") for r in ws.merged_cells.ranges
+    )
 
 
 def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Path) -> None:
@@ -128,11 +161,15 @@ def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Pa
         assert conn.execute(text("select count(*) from fund_execution")).scalar_one() == 136
 
 
-def test_indicators_json_command_prints_what_the_report_holds(demo_run, ref: Reference, capsys) -> None:
+def test_indicators_json_command_prints_what_the_report_holds(
+    demo_run, ref: Reference, capsys
+) -> None:
     from flows.cli import main
 
     workdir, _, _ = demo_run
     assert main(["indicators", "--year", "2024", "--json", "--workdir", str(workdir)]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed == json.loads((workdir / "reports" / "indicators.json").read_text(encoding="utf-8"))
+    assert printed == json.loads(
+        (workdir / "reports" / "indicators.json").read_text(encoding="utf-8")
+    )
     assert len(printed) == len(ref.targets)

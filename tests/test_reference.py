@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.reference import POST, ReferenceError, Reference, load_reference
+from flows.reference import POST, Reference, ReferenceError, load_reference
 from tests.seedtext import allocation_table
 
 from .conftest import REFERENCE_DIR
@@ -18,8 +18,14 @@ from .conftest import REFERENCE_DIR
 def test_plan_rows_are_the_seed_allocation_table(ref: Reference) -> None:
     seed = allocation_table()
     ours = [
-        {"序号": p.no, "项目名称": p.name, "申报单位": p.unit, "类别": p.category,
-         "立项类型": p.project_type, "安排资金（万元）": p.allocation}
+        {
+            "序号": p.no,
+            "项目名称": p.name,
+            "申报单位": p.unit,
+            "类别": p.category,
+            "立项类型": p.project_type,
+            "安排资金（万元）": p.allocation,
+        }
         for p in ref.plan
     ]
     assert ours == seed.rows
@@ -31,7 +37,12 @@ def test_category_budget_matches_the_seed_subtotals(ref: Reference) -> None:
     assert {(c, "结转"): b.carried for c, b in ref.budget.items()} | {
         (c, "新上"): b.new for c, b in ref.budget.items()
     } == seed.subtotals
-    assert [b.total for b in ref.budget.values()] == [Decimal(855), Decimal(5324), Decimal(4093), Decimal(815)]
+    assert [b.total for b in ref.budget.values()] == [
+        Decimal(855),
+        Decimal(5324),
+        Decimal(4093),
+        Decimal(815),
+    ]
     assert ref.annual_amount == seed.total == Decimal(11087)
 
 
@@ -47,9 +58,13 @@ def test_project_counts_are_the_seeds(ref: Reference) -> None:
     assert by_cat[("自由探索类基础研究", "新上", "后补助")] == 1
 
 
-def test_post_subsidy_projects_are_new_enterprise_projects_with_no_2024_allocation(ref: Reference) -> None:
+def test_post_subsidy_projects_are_new_enterprise_projects_with_no_2024_allocation(
+    ref: Reference,
+) -> None:
     post = [p for p in ref.plan if p.support_mode == POST]
-    assert {(p.project_type, p.unit_type, p.allocation) for p in post} == {("新上", "企业", Decimal(0))}
+    assert {(p.project_type, p.unit_type, p.allocation) for p in post} == {
+        ("新上", "企业", Decimal(0))
+    }
     zero_direct = [p.no for p in ref.plan if p.support_mode != POST and p.allocation == 0]
     assert zero_direct == [45]
 
@@ -77,12 +92,19 @@ def test_a_plan_row_that_breaks_its_subtotal_is_refused(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     plan = root / "2024" / "plan.csv"
     text = plan.read_text(encoding="utf-8")
-    plan.write_text(text.replace("新疆科技计划数据综合服务体系研究与应用,新疆维吾尔自治区科技项目服务中心,区域科技创新体系建设,结转,直接补助,30",
-                                 "新疆科技计划数据综合服务体系研究与应用,新疆维吾尔自治区科技项目服务中心,区域科技创新体系建设,结转,直接补助,31"),
-                    encoding="utf-8")
+    plan.write_text(
+        text.replace(
+            "新疆科技计划数据综合服务体系研究与应用,新疆维吾尔自治区科技项目服务中心,区域科技创新体系建设,结转,直接补助,30",
+            "新疆科技计划数据综合服务体系研究与应用,新疆维吾尔自治区科技项目服务中心,区域科技创新体系建设,结转,直接补助,31",
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(ReferenceError) as err:
         load_reference(root, 2024)
-    assert "区域科技创新体系建设 结转项目安排资金合计 61 与 category_budget.csv 小计 60 不符" in err.value.problems
+    assert (
+        "区域科技创新体系建设 结转项目安排资金合计 61 与 category_budget.csv 小计 60 不符"
+        in err.value.problems
+    )
 
 
 def test_a_missing_year_is_refused(tmp_path: Path) -> None:

@@ -22,8 +22,15 @@ def test_sample_workbooks_reproduce_the_seed_totals(sample_dir: Path, ref: Refer
     assert len(subs) == 136 and all(not s.problems for s in subs)
 
     def total(key: str) -> Decimal:
-        return sum((Decimal(int(s.values[key])) if isinstance(s.values[key], bool) else Decimal(s.values[key])
-                    for s in subs), Decimal(0))
+        return sum(
+            (
+                Decimal(int(s.values[key]))
+                if isinstance(s.values[key], bool)
+                else Decimal(s.values[key])
+                for s in subs
+            ),
+            Decimal(0),
+        )
 
     assert total("funds_spent") == Decimal("8314.25")
     assert total("funds_received") == Decimal("11087.00")
@@ -31,29 +38,63 @@ def test_sample_workbooks_reproduce_the_seed_totals(sample_dir: Path, ref: Refer
     assert total("financing") == Decimal("5567.05")
     assert total("contract_value") == Decimal("8868.04")
     assert total("local_east_west") == Decimal("2172.00")
-    counts = {k: total(k) for k in ("achievements", "east_west", "hightech_firms", "sme_firms",
-                                    "trained_staff", "consulting", "rural", "brokers")}
-    assert counts == {"achievements": 122, "east_west": 11, "hightech_firms": 45, "sme_firms": 119,
-                      "trained_staff": 4203, "consulting": 9573, "rural": 5, "brokers": 808}
+    counts = {
+        k: total(k)
+        for k in (
+            "achievements",
+            "east_west",
+            "hightech_firms",
+            "sme_firms",
+            "trained_staff",
+            "consulting",
+            "rural",
+            "brokers",
+        )
+    }
+    assert counts == {
+        "achievements": 122,
+        "east_west": 11,
+        "hightech_firms": 45,
+        "sme_firms": 119,
+        "trained_staff": 4203,
+        "consulting": 9573,
+        "rural": 5,
+        "brokers": 808,
+    }
     alloc = {p.no: p.allocation for p in ref.plan}
-    weighted = sum(s.values["satisfaction"] * alloc[s.values["project_no"]] for s in subs) / sum(alloc.values())
+    weighted = sum(s.values["satisfaction"] * alloc[s.values["project_no"]] for s in subs) / sum(
+        alloc.values()
+    )
     assert weighted == Decimal(95)
 
 
 def test_samples_keep_the_seeds_typical_cases_and_grades(ref: Reference) -> None:
     values = generate(ref, seed=2024)
     assert (values[92]["funds_spent"], values[46]["funds_spent"], values[133]["funds_spent"]) == (
-        Decimal("225.00"), Decimal("200.00"), Decimal("40.00"))
-    assert (values[46]["self_raised"], values[104]["self_raised"]) == (Decimal("1060.00"), Decimal("940.00"))
+        Decimal("225.00"),
+        Decimal("200.00"),
+        Decimal("40.00"),
+    )
+    assert (values[46]["self_raised"], values[104]["self_raised"]) == (
+        Decimal("1060.00"),
+        Decimal("940.00"),
+    )
     assert (values[46]["trained_staff"], values[46]["consulting"]) == (30, 20)
     grades = Counter(v["self_grade"] for v in values.values())
     assert grades == {"优": 121, "良": 15}
     assert values[136]["self_grade"] == "良" and values[9]["self_grade"] == "良"
     by_dir = Counter(p.category for p in ref.plan if values[p.no]["self_grade"] == "良")
-    assert by_dir == {"区域科技创新体系建设": 2, "科技创新基地建设": 5, "科技成果转移转化": 7, "自由探索类基础研究": 1}
+    assert by_dir == {
+        "区域科技创新体系建设": 2,
+        "科技创新基地建设": 5,
+        "科技成果转移转化": 7,
+        "自由探索类基础研究": 1,
+    }
 
 
-def test_post_subsidy_projects_spend_no_guidance_funds_and_enterprises_raise_twice(ref: Reference) -> None:
+def test_post_subsidy_projects_spend_no_guidance_funds_and_enterprises_raise_twice(
+    ref: Reference,
+) -> None:
     values = generate(ref, seed=7)
     for p in ref.plan:
         v = values[p.no]

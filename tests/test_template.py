@@ -12,7 +12,9 @@ from flows.template import write_templates
 from flows.workbook import read_submission
 
 
-def test_one_template_per_requested_project_with_identity_prefilled(tmp_path: Path, ref: Reference) -> None:
+def test_one_template_per_requested_project_with_identity_prefilled(
+    tmp_path: Path, ref: Reference
+) -> None:
     [path] = write_templates(ref, tmp_path, only=[46])
     assert path.name == "046_新疆工程学院.xlsx"
     wb = load_workbook(path)
@@ -34,7 +36,8 @@ def test_template_dropdowns_and_bounds(tmp_path: Path, ref: Reference) -> None:
     wb = load_workbook(path)
     rules = {
         str(dv.sqref): (dv.type, dv.formula1, dv.formula2)
-        for ws in wb.worksheets for dv in ws.data_validations.dataValidation
+        for ws in wb.worksheets
+        for dv in ws.data_validations.dataValidation
         if ws.title == "绩效指标"
     }
     assert rules["C5"] == ("list", '"是,否"', None)

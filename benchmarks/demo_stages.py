@@ -1,0 +1,142 @@
+"""Stage timings of the demo: read, validate, load, aggregate, and the fixed start-up costs.
+
+Run: `make bench` (or `.venv/bin/python benchmarks/demo_stages.py [--files N]`). Prints figures;
+asserts nothing about time. Everything is written under a fresh temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="repeats of the per-batch stages (median)"
+    )
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="guidefund-bench-"))
+    os.environ.update(
+        {
+            "PREFECT_HOME": str(tmp / ".prefect"),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "GX_ANALYTICS_ENABLED": "false",
+        }
+    )
+    (tmp / ".prefect").mkdir()
+    try:
+        run(tmp, args.repeat)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp: Path, repeat: int) -> None:
+    t_prefect_import, _ = timed(lambda: __import__("prefect"))
+    from python_calamine import CalamineWorkbook
+
+    from flows.ingest import list_inbox, read_batch, split
+    from flows.reference import load_reference
+    from flows.samples import write_samples
+    from flows.settings import Settings
+
+    settings = Settings(workdir=tmp / "work")
+    ref = load_reference(settings.reference_dir, 2024)
+    samples = tmp / "samples"
+    t_gen, _ = timed(lambda: write_samples(ref, samples))
+    paths = list_inbox(samples)
+    n = len(paths)
+
+    def bare() -> int:
+        cells = 0
+        for p in paths:
+            wb = CalamineWorkbook.from_path(str(p))
+            for name in wb.sheet_names:
+                cells += len(wb.get_sheet_by_name(name).to_python())
+        return cells
+
+    t_bare, _ = timed(bare, repeat)
+    t_read, subs = timed(lambda: read_batch(paths, ref), repeat)
+    t_gx_import, _ = timed(lambda: __import__("flows.validate"))
+    from flows.validate import quiet_gx_context, validate_submissions
+
+    t_gx_ctx, _ = timed(quiet_gx_context)
+    t_validate, found = timed(lambda: validate_submissions(subs, ref), repeat)  # type: ignore[arg-type]
+    accepted, rejected = split(subs, found)  # type: ignore[arg-type]
+
+    from warehouse.db import make_engine, upgrade
+    from warehouse.load import load_batch, start_run
+
+    def fresh_load() -> object:
+        db = tmp / "work" / "bench.sqlite"
+        db.unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        run_id = start_run(engine, "bench")
+        t = time.perf_counter()
+        load_batch(engine, ref, run_id, accepted, rejected)
+        return time.perf_counter() - t
+
+    t_migrate_and_load, t_load = timed(fresh_load)
+    from flows.tasks import aggregate
+
+    url = f"sqlite:///{tmp / 'work' / 'bench.sqlite'}"
+    t_agg, _ = timed(lambda: aggregate(url, ref, settings, "2024"), repeat)
+
+    from flows.nightly import nightly_consolidation
+    from flows.year_end import year_end_aggregation
+
+    shutil.copytree(samples, settings.inbox)
+    t_first_flow, _ = timed(lambda: nightly_consolidation(year=2024, workdir=str(settings.workdir)))
+    t_year_end, _ = timed(lambda: year_end_aggregation(year=2024, workdir=str(settings.workdir)))
+
+    ms = 1000
+    print(f"guidefund demo stages, {n} sample workbooks (median of {repeat} where repeated)")
+    print(f"  generate samples (openpyxl write)      {t_gen * ms:9.0f} ms")
+    print(
+        f"  bare read (calamine, all sheets)       {t_bare * ms:9.1f} ms  {t_bare / n * ms:.2f} ms/file"
+    )
+    print(
+        f"  read + parse by label                  {t_read * ms:9.1f} ms  {t_read / n * ms:.2f} ms/file"
+        f"  ({t_read / t_bare:.2f}x bare read)"
+    )
+    print(f"  validate (one GX run, whole batch)     {t_validate * ms:9.1f} ms")
+    print(
+        f"  read + validate                        {(t_read + t_validate) * ms:9.1f} ms"
+        f"  ({(t_read + t_validate) / t_bare:.1f}x bare read)"
+    )
+    print(f"  load (one transaction, SQLite)         {float(t_load) * ms:9.1f} ms")  # type: ignore[arg-type]
+    print(f"  migrate empty SQLite + load            {t_migrate_and_load * ms:9.1f} ms")
+    print(f"  aggregate (SQL sums + indicator rules) {t_agg * ms:9.1f} ms")
+    print("fixed start-up")
+    print(f"  import great_expectations              {t_gx_import * ms:9.0f} ms")
+    print(f"  GX ephemeral context                   {t_gx_ctx * ms:9.0f} ms")
+    print(f"  import prefect                         {t_prefect_import * ms:9.0f} ms")
+    print(f"  nightly flow, first (starts local API) {t_first_flow * ms:9.0f} ms")
+    print(f"  year-end flow, API already up          {t_year_end * ms:9.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
