@@ -8,6 +8,7 @@ or for `check` a file that is not a workbook at all).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -18,8 +19,12 @@ from flows.settings import Settings, quiet_environment
 
 EXIT_OK, EXIT_ATTENTION, EXIT_FAILED = 0, 1, 2
 
+# Modules that add their own subcommands: each has `register(add)`, where `add(name, help, func)`
+# returns the subcommand's argparse parser (with --workdir already on it).
+COMMAND_MODULES = ("flows.check", "flows.status", "flows.audit", "flows.deploy")
 
-def _settings(args: argparse.Namespace) -> Settings:
+
+def settings_from(args: argparse.Namespace) -> Settings:
     workdir = getattr(args, "workdir", None)
     settings = Settings(workdir=workdir) if workdir else Settings()
     for key, value in quiet_environment(settings).items():
@@ -28,7 +33,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _reference(settings: Settings, year: int | None):  # type: ignore[no-untyped-def]
+def reference_for(settings: Settings, year: int | None):  # type: ignore[no-untyped-def]
     from flows.reference import load_reference
 
     return load_reference(settings.reference_dir, year or settings.year)
@@ -37,8 +42,10 @@ def _reference(settings: Settings, year: int | None):  # type: ignore[no-untyped
 def cmd_template(args: argparse.Namespace) -> int:
     from flows.template import write_templates
 
-    settings = _settings(args)
-    paths = write_templates(_reference(settings, args.year), Path(args.out), args.project or None)
+    settings = settings_from(args)
+    paths = write_templates(
+        reference_for(settings, args.year), Path(args.out), args.project or None
+    )
     print(f"已生成 {len(paths)} 个填报模板：{Path(args.out).resolve()}")
     return EXIT_OK
 
@@ -46,14 +53,14 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_samples(args: argparse.Namespace) -> int:
     from flows.samples import write_samples
 
-    settings = _settings(args)
-    paths = write_samples(_reference(settings, args.year), Path(args.out), seed=args.seed)
+    settings = settings_from(args)
+    paths = write_samples(reference_for(settings, args.year), Path(args.out), seed=args.seed)
     print(f"已生成 {len(paths)} 份样例填报（seed={args.seed}）：{Path(args.out).resolve()}")
     return EXIT_OK
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     from flows.nightly import nightly_consolidation
 
     summary = nightly_consolidation(year=args.year, workdir=str(settings.workdir))
@@ -78,23 +85,23 @@ def _print_nightly(summary: dict[str, object], as_json: bool) -> None:
 
 
 def cmd_year_end(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     from flows.report import render_text
     from flows.year_end import year_end_aggregation
 
     done = year_end_aggregation(year=args.year, workdir=str(settings.workdir), out=args.out)
-    print(render_text(_reference(settings, done.year), done.results, done.budget))
+    print(render_text(reference_for(settings, done.year), done.results, done.budget))
     for path in done.files:
         print(f"已写出 {path}")
     return EXIT_OK
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     from flows.report import indicators_json, render_text
     from flows.tasks import aggregate
 
-    ref = _reference(settings, args.year)
+    ref = reference_for(settings, args.year)
     results, budget = aggregate(settings.database_url, ref, settings, str(ref.year))
     if args.json:
         print(json.dumps(indicators_json(results), ensure_ascii=False, indent=2))
@@ -104,7 +111,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     from warehouse.db import make_engine, upgrade
 
     upgrade(make_engine(settings.database_url))
@@ -119,13 +126,13 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     from flows.nightly import nightly_consolidation
     from flows.report import render_text
     from flows.samples import write_samples
     from flows.year_end import year_end_aggregation
 
-    ref = _reference(settings, args.year)
+    ref = reference_for(settings, args.year)
     settings.inbox.mkdir(parents=True, exist_ok=True)
     if not any(settings.archive.glob("*.xlsx")):
         write_samples(ref, settings.inbox, seed=args.seed)
@@ -202,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--year", type=int)
     p.add_argument("--seed", type=int, default=2024)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(add)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,40 @@ class Settings(BaseSettings):
     )
     debug: bool = Field(False, description="Show the traceback when a command fails.")
 
+    # Validation warnings (submission.warning): accepted, but raised as alerts.
+    satisfaction_warn_below_pct: Decimal = Field(
+        Decimal("80"), description="Satisfaction below this (percent) raises a warning."
+    )
+    outlier_factor: Decimal = Field(
+        Decimal("10"),
+        description="A value this many times above (or below) the project's history or its direction's median is flagged as a likely unit error.",
+    )
+
+    # Alerts during the year and at year end.
+    execution_tolerance_pct: Decimal = Field(
+        Decimal("10"),
+        description="Execution may lag 序时进度 by this many percentage points before an alert.",
+    )
+    year_end_execution_min_pct: Decimal = Field(
+        Decimal("90"), description="At year end, execution below this (percent) raises an alert."
+    )
+    submission_deadline: date | None = Field(
+        None,
+        description="Annual submissions are due by this date; empty means 31 January after the plan year.",
+    )
+
+    # Orchestration (guidefund serve) and notifications.
+    timezone: str = Field("Asia/Shanghai", description="Time zone of the schedules.")
+    nightly_cron: str = Field("0 2 * * *", description="Schedule of nightly-consolidation.")
+    alerts_cron: str = Field(
+        "0 8 * * 1", description="Schedule of execution-alerts (the weekly digest)."
+    )
+    year_end_cron: str = Field("0 3 31 12 *", description="Schedule of year-end-aggregation.")
+    notify_url: str = Field(
+        "",
+        description="Where new alerts go: an http(s) webhook (JSON POST), smtp://user:pass@host:port/?from=..&to=.., or any Apprise URL; empty means <workdir>/alerts.log.",
+    )
+
     @property
     def inbox(self) -> Path:
         return self.workdir / "inbox"
@@ -58,6 +93,14 @@ class Settings(BaseSettings):
     @property
     def reports(self) -> Path:
         return self.workdir / "reports"
+
+    @property
+    def data_docs(self) -> Path:
+        return self.workdir / "data_docs"
+
+    @property
+    def alerts_log(self) -> Path:
+        return self.workdir / "alerts.log"
 
     @property
     def database_url(self) -> str:

@@ -1,0 +1,10 @@
+"""`guidefund check FILE...`: validate workbooks without loading them (issue 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def register(add: Callable[..., Any]) -> None:
+    """Add this module's subcommands to the `guidefund` parser (none yet)."""
