@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from flows.records import Value
-from flows.reference import DIRECT, POST, Project, Reference
+from flows.reference import POST, Project, Reference
 from flows.template import file_name, write_submission
 
 CENT = Decimal("0.01")
@@ -38,32 +38,91 @@ GIVEN = (
     "阿依",
     "努尔",
 )
+SLOW_SHARE = Decimal("0.6")  # below this share of its allocation spent, a project explains
 SLOW_REASON = (
     "部分设备采购需履行政府采购程序，采购周期较长，资金执行率偏低；下一步将加快采购和支出进度。"
 )
 
 
 @dataclass(frozen=True)
+class Spread:
+    """How one field's stated total is spread over the projects (a row of sample_totals.csv)."""
+
+    field: str
+    kind: str  # sum | count (yes/no flags) | weighted_mean
+    total: Decimal
+    who: str
+    weight: str
+    cap: str
+
+
+@dataclass(frozen=True)
 class SampleRules:
-    totals: dict[str, tuple[str, Decimal]]  # field -> (sum | weighted_mean, value)
+    spreads: dict[str, Spread]
     cases: dict[int, dict[str, Decimal]]  # project no -> field -> stated value
     reasons: dict[int, str]  # project no -> the seed's stated reason
     grades: dict[int, str]
 
 
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(f)]
+
+
 def load_rules(ref: Reference) -> SampleRules:
     d = ref.year_dir
-    with (d / "sample_totals.csv").open(encoding="utf-8") as f:
-        totals = {r["字段"]: (r["口径"], Decimal(r["合计"])) for r in csv.DictReader(f)}
+    spreads = {
+        r["字段"]: Spread(
+            r["字段"], r["口径"], Decimal(r["合计"]), r["参与项目"], r["权重"], r["上限"]
+        )
+        for r in _csv(d / "sample_totals.csv")
+    }
     cases: dict[int, dict[str, Decimal]] = {}
-    with (d / "sample_cases.csv").open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            cases.setdefault(int(r["序号"]), {})[r["字段"]] = Decimal(r["值"])
-    with (d / "sample_reasons.csv").open(encoding="utf-8") as f:
-        reasons = {int(r["序号"]): r["偏差原因及改进措施"] for r in csv.DictReader(f)}
-    with (d / "grades.csv").open(encoding="utf-8") as f:
-        grades = {int(r["序号"]): r["自评等级"] for r in csv.DictReader(f)}
-    return SampleRules(totals, cases, reasons, grades)
+    for r in _csv(d / "sample_cases.csv"):
+        cases.setdefault(int(r["序号"]), {})[r["字段"]] = Decimal(r["值"])
+    reasons = {int(r["序号"]): r["偏差原因及改进措施"] for r in _csv(d / "sample_reasons.csv")}
+    grades = {int(r["序号"]): r["自评等级"] for r in _csv(d / "grades.csv")}
+    return SampleRules(spreads, cases, reasons, grades)
+
+
+def takes_part(p: Project, who: str, flagged: set[int]) -> bool:
+    """'类别:A、B;有安排资金|企业': alternatives split by |, clauses inside one by ; (all must hold)."""
+
+    def clause(c: str) -> bool:
+        name, _, arg = c.partition(":")
+        options = arg.split("、")
+        return {
+            "全部": True,
+            "有安排资金": p.allocation > 0,
+            "企业": p.unit_type == "企业",
+            "类别": p.category in options,
+            "地名": any(o in p.name + p.unit for o in options),
+            "东西部合作项目": p.no in flagged,
+        }[name]
+
+    return any(all(clause(c) for c in alt.split(";")) for alt in who.split("|"))
+
+
+def weight_of(p: Project, spec: str, rng: random.Random) -> float:
+    """'安排资金;企业×6;非企业×0.8;随机0.45-1.0': factors multiplied; weights only, never money."""
+    w = rng.uniform(0.5, 1.5)
+    for factor in filter(None, spec.split(";")):
+        if factor == "安排资金":
+            w *= float(p.allocation)
+        elif factor.startswith("安排资金至少"):
+            w *= float(max(p.allocation, Decimal(factor.removeprefix("安排资金至少"))))
+        elif factor.startswith("随机"):
+            low, high = factor.removeprefix("随机").split("-")
+            w *= rng.uniform(float(low), float(high))
+        else:
+            who, times = factor.split("×")
+            hit = (
+                p.unit_type != "企业"
+                if who == "非企业"
+                else (p.unit_type == who or p.category == who)
+            )
+            w *= float(times) if hit else 1.0
+    return w
 
 
 def apportion(
@@ -142,102 +201,18 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
     rng = random.Random(seed)
     plan = list(ref.plan)
     values: dict[int, dict[str, Value]] = {p.no: {} for p in plan}
-    enterprise = {p.no for p in plan if p.unit_type == "企业"}
-    transfer, base, region_sys = (ref.categories[i] for i in (2, 1, 0))
-
-    def spread(
-        field: str,
-        eligible: Callable[[Project], bool],
-        weight: Callable[[Project], float],
-        unit: Decimal,
-        caps: Callable[[Project], Decimal | None] | None = None,
-    ) -> None:
-        fixed = {no: c[field] for no, c in rules.cases.items() if field in c}
-        kind, total = rules.totals[field]
-        rest = [p for p in plan if eligible(p) and p.no not in fixed]
-        left = (total - sum(fixed.values(), Decimal(0))) / unit
-        cap_units = [None if caps is None or caps(p) is None else int(caps(p) / unit) for p in rest]  # type: ignore[operator]
-        shares = apportion(int(left), [weight(p) * rng.uniform(0.5, 1.5) for p in rest], cap_units)
-        for p in plan:
-            values[p.no][field] = Decimal(0).quantize(CENT) if unit == CENT else 0
-        for p, share in zip(rest, shares, strict=True):
-            values[p.no][field] = (share * unit).quantize(CENT) if unit == CENT else share
-        for no, v in fixed.items():
-            values[no][field] = v.quantize(CENT) if unit == CENT else int(v)
-
-    for p in plan:
-        v = values[p.no]
-        v["funds_received"] = v["funds_on_time"] = p.allocation.quantize(CENT)
-    spread(
-        "funds_spent",
-        lambda p: p.allocation > 0,
-        lambda p: float(p.allocation) * rng.uniform(0.45, 1.0),
-        CENT,
-        caps=lambda p: p.allocation,
-    )
-    spread(
-        "self_raised",
-        lambda p: True,
-        lambda p: (6.0 if p.no in enterprise else 0.8) * float(max(p.allocation, Decimal(150))),
-        CENT,
-    )
-    ew = {
-        p.no
-        for p in rng.sample(
-            [p for p in plan if p.category in (transfer, region_sys) and p.allocation > 0], 11
-        )
-    }
-    south = ("阿克苏", "喀什", "和田", "克孜勒苏", "巴音郭楞", "南疆", "阿克陶")
-    rural = {
-        p.no
-        for p in rng.sample(
-            [
-                p
-                for p in plan
-                if p.category == transfer and any(s in p.name + p.unit for s in south)
-            ],
-            5,
-        )
-    }
-    for p in plan:
-        values[p.no]["east_west"] = p.no in ew
-        values[p.no]["rural"] = p.no in rural
-        values[p.no]["central_local"] = False
-    spread("local_east_west", lambda p: p.no in ew, lambda p: float(p.allocation), CENT)
-    applied = lambda p: p.category in (transfer, base) or p.no in enterprise  # noqa: E731
-    spread("financing", applied, lambda p: 3.0 if p.no in enterprise else 1.0, CENT)
-    spread("contract_value", applied, lambda p: 2.0 if p.category == transfer else 1.0, CENT)
-    spread(
-        "achievements",
-        lambda p: p.category in (transfer, base),
-        lambda p: 2.0 if p.category == transfer else 1.0,
-        Decimal(1),
-    )
-    spread("hightech_firms", applied, lambda p: 2.0 if p.no in enterprise else 1.0, Decimal(1))
-    spread("sme_firms", applied, lambda p: 2.0 if p.no in enterprise else 1.0, Decimal(1))
-    spread(
-        "trained_staff",
-        lambda p: True,
-        lambda p: 0.3 if p.category == ref.categories[3] else 1.0,
-        Decimal(1),
-    )
-    spread(
-        "consulting",
-        lambda p: True,
-        lambda p: 0.3 if p.category == ref.categories[3] else 1.0,
-        Decimal(1),
-    )
-    spread("brokers", lambda p: p.category in (transfer, region_sys), lambda p: 1.0, Decimal(1))
-
-    weights = [int(p.allocation) for p in plan]
-    for field in ("capability", "satisfaction"):
-        _, target = rules.totals[field]
-        start = [min(100, int(target) + rng.randint(-5, 5)) for _ in plan]
-        low = max(80, int(target) - 10)
-        fixed = _fix_weighted_mean(start, weights, int(target), low, 100)
-        for p, v in zip(plan, fixed, strict=True):
-            values[p.no][field] = Decimal(v).quantize(CENT)
-
+    flagged: dict[str, set[int]] = {}
+    for spread in rules.spreads.values():  # in file order: flags before the money that needs them
+        eligible = [p for p in plan if takes_part(p, spread.who, flagged.get("east_west", set()))]
+        if spread.kind == "count":
+            chosen = {p.no for p in rng.sample(eligible, int(spread.total))}
+            flagged[spread.field] = chosen
+            for p in plan:
+                values[p.no][spread.field] = p.no in chosen
+        elif spread.kind == "sum":
+            _spread_sum(ref, spread, eligible, rules.cases, values, rng)
+        else:
+            _spread_mean(spread, plan, values, rng)
     for p in plan:
         v = values[p.no]
         v["period"] = f"{ref.year}年度"
@@ -245,43 +220,75 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
         v["contact"] = rng.choice(SURNAMES) + rng.choice(GIVEN)
         v["phone"] = f"0991-{rng.randint(2000000, 8999999)}"
         v["self_grade"] = rules.grades.get(p.no, "优")
-        spent, alloc = v["funds_spent"], p.allocation
-        reason = rules.reasons.get(p.no, "")
-        if (
-            not reason
-            and alloc > 0
-            and isinstance(spent, Decimal)
-            and spent < alloc * Decimal("0.6")
-        ):
+        spent = v["funds_spent"]
+        reason = rules.reasons.get(p.no)
+        if not reason and isinstance(spent, Decimal) and spent < p.allocation * SLOW_SHARE:
             reason = SLOW_REASON
-        v["deviation_reason"] = reason or None
+        v["deviation_reason"] = reason
     _check(ref, rules, values)
     return values
+
+
+def _spread_sum(
+    ref: Reference,
+    spread: Spread,
+    eligible: list[Project],
+    cases: dict[int, dict[str, Decimal]],
+    values: dict[int, dict[str, Value]],
+    rng: random.Random,
+) -> None:
+    """Cents for money, whole units for counts; the seed's single-project facts are kept as stated."""
+    unit = CENT if ref.field(spread.field).kind == "money" else Decimal(1)
+    fixed = {no: c[spread.field] for no, c in cases.items() if spread.field in c}
+    rest = [p for p in eligible if p.no not in fixed]
+    left = (spread.total - sum(fixed.values(), Decimal(0))) / unit
+    caps = [int(p.allocation / unit) if spread.cap == "安排资金" else None for p in rest]
+    shares = apportion(int(left), [weight_of(p, spread.weight, rng) for p in rest], caps)
+    as_value = (lambda n: (n * unit).quantize(CENT)) if unit == CENT else int
+    for p in ref.plan:
+        values[p.no][spread.field] = as_value(0)
+    for p, share in zip(rest, shares, strict=True):
+        values[p.no][spread.field] = as_value(share)
+    for no, v in fixed.items():
+        values[no][spread.field] = v.quantize(CENT) if unit == CENT else int(v)
+
+
+def _spread_mean(
+    spread: Spread, plan: list[Project], values: dict[int, dict[str, Value]], rng: random.Random
+) -> None:
+    """Whole percents around the target whose allocation-weighted mean is the target exactly."""
+    target = int(spread.total)
+    start = [min(100, target + rng.randint(-5, 5)) for _ in plan]
+    weights = [int(p.allocation) for p in plan]
+    fixed = _fix_weighted_mean(start, weights, target, max(80, target - 10), 100)
+    for p, v in zip(plan, fixed, strict=True):
+        values[p.no][spread.field] = Decimal(v).quantize(CENT)
+
+
+def _number(value: Value) -> Decimal:
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, Decimal | int):
+        return Decimal(value)
+    raise TypeError(f"not a number: {value!r}")
 
 
 def _check(ref: Reference, rules: SampleRules, values: dict[int, dict[str, Value]]) -> None:
     """The generated values must reproduce every stated total exactly, or nothing is written."""
     alloc = {p.no: p.allocation for p in ref.plan}
-    for field, (kind, total) in rules.totals.items():
-        column = {
-            no: Decimal(int(v[field])) if isinstance(v[field], bool) else Decimal(v[field])  # type: ignore[arg-type]
-            for no, v in values.items()
-        }
-        got = (
-            sum(column.values(), Decimal(0))
-            if kind == "sum"
-            else (
-                sum((column[n] * alloc[n] for n in column), Decimal(0))
-                / sum(alloc.values(), Decimal(0))
-            )
-        )
-        if got != total:
-            raise AssertionError(f"样例数据 {field} 合计 {got} ≠ {total}")
+    for spread in rules.spreads.values():
+        column = {no: _number(v[spread.field]) for no, v in values.items()}
+        if spread.kind == "weighted_mean":
+            got = sum((column[n] * alloc[n] for n in column), Decimal(0)) / sum(alloc.values())
+        else:
+            got = sum(column.values(), Decimal(0))
+        if got != spread.total:
+            raise AssertionError(f"样例数据 {spread.field} 合计 {got} ≠ {spread.total}")
     for p in ref.plan:
         v = values[p.no]
         if p.support_mode == POST and v["funds_spent"] != 0:
             raise AssertionError(f"后补助项目 {p.no} 不应有引导资金支出")
-        if p.support_mode == DIRECT and v["funds_spent"] > p.allocation:  # type: ignore[operator]
+        if v["funds_spent"] > p.allocation:  # type: ignore[operator]
             raise AssertionError(f"项目 {p.no} 支出超过安排资金")
 
 
