@@ -26,11 +26,14 @@ COMMAND_MODULES = ("flows.check", "flows.status", "flows.audit", "flows.deploy")
 
 def settings_from(args: argparse.Namespace) -> Settings:
     workdir = getattr(args, "workdir", None)
-    settings = Settings(workdir=workdir) if workdir else Settings()
+    return Settings(workdir=workdir) if workdir else Settings()
+
+
+def prepare_runtime(settings: Settings) -> None:
+    """Before Prefect or GX is imported: keep them local and quiet, with Prefect's home in place."""
     for key, value in quiet_environment(settings).items():
         os.environ.setdefault(key, value)
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-    return settings
 
 
 def reference_for(settings: Settings, year: int | None):  # type: ignore[no-untyped-def]
@@ -61,6 +64,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    prepare_runtime(settings)
     from flows.nightly import nightly_consolidation
 
     summary = nightly_consolidation(year=args.year, workdir=str(settings.workdir))
@@ -86,6 +90,7 @@ def _print_nightly(summary: dict[str, object], as_json: bool) -> None:
 
 def cmd_year_end(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    prepare_runtime(settings)
     from flows.report import render_text
     from flows.year_end import year_end_aggregation
 
@@ -98,6 +103,7 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    prepare_runtime(settings)
     from flows.report import indicators_json, render_text
     from flows.tasks import aggregate
 
@@ -127,6 +133,7 @@ def _safe_url(url: str) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    prepare_runtime(settings)
     from flows.nightly import nightly_consolidation
     from flows.report import render_text
     from flows.samples import write_samples
