@@ -8,6 +8,11 @@ imported only when a suite is loaded.
 from __future__ import annotations
 
 import json
+import string
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +20,24 @@ if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
 
 SUITES_DIR = Path(__file__).resolve().parent
+EMPTY = "空"
+
+
+class DocsRun:
+    """The validation results of one flow run, kept for its Data Docs (expectations.runner).
+
+    A plain class, not a dataclass: Prefect walks dataclass task inputs, and these hold GX
+    results."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.results: list[tuple[str, str, Any]] = []
+
+    def build(self, directory: Path) -> Path:
+        """Render this run's results into a GX file-backed site at `directory`; its index."""
+        from expectations.runner import build_data_docs
+
+        return build_data_docs(self, directory)
 
 
 def suite_path(name: str) -> Path:
@@ -30,8 +53,9 @@ def suite_data(name: str) -> dict[str, Any]:
     return data
 
 
-def load_suite(name: str) -> ExpectationSuite:
-    """Build the GX suite from `<name>.json`; an expectation GX cannot build is an error.
+def load_suite(name: str, only: Sequence[int] | None = None) -> ExpectationSuite:
+    """Build the GX suite from `<name>.json` (or only its expectations at positions `only`, in
+    that order); an expectation GX cannot build is an error.
 
     `ExpectationSuite(expectations=[...dicts])` logs and drops an invalid expectation, so each
     one is built first, where GX raises instead.
@@ -42,15 +66,55 @@ def load_suite(name: str) -> ExpectationSuite:
     )
 
     data = suite_data(name)
-    expectations = [ExpectationConfiguration(**e).to_domain_obj() for e in data["expectations"]]
+    chosen = data["expectations"] if only is None else [data["expectations"][i] for i in only]
+    expectations = [ExpectationConfiguration(**e).to_domain_obj() for e in chosen]
     for e in expectations:
         if not e.meta or "rule" not in e.meta or "field" not in e.meta:
             raise ValueError(f"{name}: every expectation needs meta.rule and meta.field: {e}")
     suite = ExpectationSuite(
         name=data["name"], expectations=expectations, meta=data.get("meta"), notes=data.get("notes")
     )
-    if len(suite.expectations) != len(data["expectations"]):
-        raise ValueError(
-            f"{name}: GX kept {len(suite.expectations)} of {len(data['expectations'])}"
-        )
+    if len(suite.expectations) != len(chosen):
+        raise ValueError(f"{name}: GX kept {len(suite.expectations)} of {len(chosen)}")
     return suite
+
+
+@cache
+def meta_of(name: str, rule: str) -> dict[str, Any]:
+    """The meta (rule, field, message, fix) of the first expectation of `name` with `rule`, so
+    a check made outside GX (the reader's template check) words its finding the same way."""
+    for e in suite_data(name)["expectations"]:
+        if e["meta"]["rule"] == rule:
+            return dict(e["meta"])
+    raise KeyError(f"{name}: no expectation with rule {rule!r}")
+
+
+def text(value: object) -> str:
+    """A value as the unit typed it: Decimal without exponent, 是/否, ISO dates, 空 for None."""
+    if value is None:
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        # As typed: 8314.25, -5 and 30, not -5.00 or 3E+1.
+        return format(value.normalize(), "f") if value == value else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class Context(dict[str, str]):
+    """Message placeholders; an unknown one stays visible instead of breaking a batch."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(meta: Mapping[str, Any], context: Mapping[str, str]) -> str:
+    """`meta.message，meta.fix` with the placeholders filled."""
+    parts = [str(meta[k]).format_map(Context(context)) for k in ("message", "fix") if meta.get(k)]
+    return "，".join(parts)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

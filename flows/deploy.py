@@ -1,10 +1,251 @@
-"""`guidefund serve` and `guidefund deployments`: the scheduled Prefect deployments (issue 6)."""
+"""`guidefund serve` and `guidefund deployments`: the scheduled Prefect deployments (issue 6).
+
+The three deployments are data built from Settings (cron, time zone, working directory), served
+together by one process. Choices a reader must know:
+- Entry points are module paths (flows.nightly.nightly_consolidation), so runs start from any
+  working directory where guidefund is installed, not only from the repository.
+- Overlap: nightly-consolidation and execution-alerts run one at a time and a run started while
+  another is running is cancelled (a second consolidation of the same inbox would race the
+  first). year-end-aggregation also runs one at a time, but a hand-started run for another year
+  waits in line instead of being dropped.
+- Serving never pauses the schedules on shutdown, so a restart (or a crash) of `guidefund serve`
+  does not silently stop the nightly run.
+- Schedules are computed by a Prefect server's scheduler; Prefect's temporary (ephemeral) server
+  runs no scheduler, so `serve` refuses to start without PREFECT_API_URL.
+Prefect is imported inside functions: the CLI sets Prefect's environment before the first import.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import importlib
+import json
+import sys
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
+
+from flows.settings import Settings
+
+CANCEL_NEW, ENQUEUE = "cancel-new", "enqueue"
+POLICY_TEXT = {CANCEL_NEW: "运行中再触发：取消新运行", ENQUEUE: "运行中再触发：排队等候"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One deployment as data: its name (also the flow's), entry point, schedule and policy."""
+
+    name: str
+    entrypoint: str
+    cron: str
+    timezone: str
+    setting: str
+    overlap: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def plans(settings: Settings) -> list[Plan]:
+    """The deployments guidefund serves, from settings; raises ValueError naming a bad setting."""
+    common = {"workdir": str(settings.workdir.resolve())}
+    found = [
+        Plan(
+            "nightly-consolidation",
+            "flows.nightly.nightly_consolidation",
+            settings.nightly_cron,
+            settings.timezone,
+            "GUIDEFUND_NIGHTLY_CRON",
+            CANCEL_NEW,
+            "每晚把收件箱中的填报文件校验、入库、归档。",
+            common,
+        ),
+        Plan(
+            "execution-alerts",
+            "flows.digest.execution_alerts",
+            settings.alerts_cron,
+            settings.timezone,
+            "GUIDEFUND_ALERTS_CRON",
+            CANCEL_NEW,
+            "每周发送未关闭预警摘要（执行进度慢、指标偏差、逾期未报）。",
+            common,
+        ),
+        Plan(
+            "year-end-aggregation",
+            "flows.year_end.year_end_aggregation",
+            settings.year_end_cron,
+            settings.timezone,
+            "GUIDEFUND_YEAR_END_CRON",
+            ENQUEUE,
+            "年末汇总区域绩效目标自评表；也可手动运行任一年度（参数 year）。",
+            common,
+        ),
+    ]
+    for plan in found:
+        _check_schedule(plan)
+    return found
+
+
+def _check_schedule(plan: Plan) -> None:
+    from prefect._internal.schemas.validators import default_timezone, validate_cron_string
+
+    try:
+        validate_cron_string(plan.cron)
+    except ValueError:
+        raise ValueError(
+            f"{plan.setting} 不是有效的 cron 表达式：{plan.cron!r}（五段：分 时 日 月 周，例如 0 2 * * *）"
+        ) from None
+    try:
+        default_timezone(plan.timezone)
+    except ValueError:
+        raise ValueError(
+            f"GUIDEFUND_TIMEZONE 不是有效的时区：{plan.timezone!r}（IANA 名称，例如 Asia/Shanghai）"
+        ) from None
+
+
+def next_runs(plan: Plan, n: int = 3, start: datetime | None = None) -> list[datetime]:
+    """The next `n` start times, computed by the same code the Prefect scheduler uses."""
+    from prefect.server.schemas.schedules import CronSchedule
+
+    schedule = CronSchedule(cron=plan.cron, timezone=plan.timezone)
+    return list(asyncio.run(schedule.get_dates(n=n, start=start)))
+
+
+def describe(settings: Settings, n: int = 3, start: datetime | None = None) -> list[dict[str, Any]]:
+    """The deployments as plain dicts, with their next start times (ISO 8601, local time)."""
+    out = []
+    for plan in plans(settings):
+        d = asdict(plan)
+        d["deployment"] = f"{plan.name}/{plan.name}"
+        d["next_runs"] = [t.isoformat() for t in next_runs(plan, n, start)]
+        out.append(d)
+    return out
+
+
+def build_deployments(settings: Settings) -> list[Any]:
+    """Prefect RunnerDeployments for `plans(settings)`, ready for prefect.serve."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.deployments.runner import EntrypointType
+    from prefect.schedules import Cron
+
+    strategy = {
+        CANCEL_NEW: ConcurrencyLimitStrategy.CANCEL_NEW,
+        ENQUEUE: ConcurrencyLimitStrategy.ENQUEUE,
+    }
+    deployments = []
+    for plan in plans(settings):
+        module, attr = plan.entrypoint.rsplit(".", 1)
+        flow = getattr(importlib.import_module(module), attr)
+        deployments.append(
+            flow.to_deployment(
+                name=plan.name,
+                # A fixed slug makes a restarted server update this schedule, not add a second.
+                schedules=[Cron(plan.cron, timezone=plan.timezone, slug=f"{plan.name}-cron")],
+                concurrency_limit=ConcurrencyLimitConfig(
+                    limit=1, collision_strategy=strategy[plan.overlap]
+                ),
+                parameters=plan.parameters,
+                description=plan.description,
+                tags=["guidefund"],
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
+    return deployments
+
+
+def api_url() -> str:
+    """The Prefect server guidefund talks to (Prefect's own PREFECT_API_URL); empty if none."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or ""
+
+
+def server_problem(url: str) -> str | None:
+    """Why the Prefect server at `url` cannot be used, in one line; None when it answers."""
+    import httpx
+
+    if not url:
+        return (
+            "未设置 PREFECT_API_URL：计划运行需要常驻的 Prefect 服务器。先运行 "
+            "`prefect server start`，再设置 PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        return f"无法连接 Prefect 服务器 {url}（{type(exc).__name__}）：请确认 `prefect server start` 正在运行"
+    return None
+
+
+def serve(settings: Settings) -> None:
+    """Serve the deployments until interrupted; schedules stay active after shutdown."""
+    import prefect
+
+    prefect.serve(
+        *build_deployments(settings), pause_on_shutdown=False, print_starting_message=False
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flows.cli import EXIT_FAILED, EXIT_OK, prepare_runtime, settings_from
+
+    settings = settings_from(args)
+    prepare_runtime(settings)
+    try:
+        table = describe(settings, n=1)
+    except ValueError as exc:
+        print(f"guidefund: 设置有误：{exc}", file=sys.stderr)
+        return EXIT_FAILED
+    url = api_url()
+    problem = server_problem(url)
+    if problem:
+        print(f"guidefund: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"在 {url} 上提供 {len(table)} 个部署（工作目录 {settings.workdir.resolve()}）：")
+    for d in table:
+        print(f"  {d['name']:<22} {d['cron']:<13} {d['timezone']}  下次 {d['next_runs'][0]}")
+    print("按 Ctrl+C 停止；停止后计划仍保持启用，重新运行 guidefund serve 即继续执行。")
+    serve(settings)
+    print("已停止服务（计划保持启用）。")
+    return EXIT_OK
+
+
+def cmd_deployments(args: argparse.Namespace) -> int:
+    from flows.cli import EXIT_FAILED, EXIT_OK, prepare_runtime, settings_from
+
+    settings = settings_from(args)
+    prepare_runtime(settings)
+    try:
+        table = describe(settings, n=args.next)
+    except ValueError as exc:
+        print(f"guidefund: 设置有误：{exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(table, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for d in table:
+        print(f"{d['deployment']}")
+        print(f"  {d['description']}")
+        print(
+            f"  计划 {d['cron']}（{d['timezone']}，设置 {d['setting']}）；{POLICY_TEXT[d['overlap']]}"
+        )
+        print(f"  下次运行 {'，'.join(d['next_runs'])}")
+    return EXIT_OK
 
 
 def register(add: Callable[..., Any]) -> None:
-    """Add this module's subcommands to the `guidefund` parser (none yet)."""
+    """Add `serve` and `deployments` to the `guidefund` parser."""
+    add(
+        "serve",
+        "run the scheduled flows (nightly, weekly alerts, year end) on a Prefect server until stopped",
+        cmd_serve,
+    )
+    p = add(
+        "deployments",
+        "list the scheduled flows with their schedules and next runs",
+        cmd_deployments,
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    p.add_argument(
+        "--next", type=int, default=3, help="how many next start times to show (default 3)"
+    )

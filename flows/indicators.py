@@ -3,21 +3,45 @@
 Pure functions: the warehouse supplies SQL aggregates (sums and fund-weighted means of the
 current accepted submissions), the reference supplies targets and rules, and this module turns
 them into 实际完成值, 完成率 and 偏差率 exactly (Decimal, half-up rounding at the end).
+
+Rules (targets.csv 聚合规则), following the attachment's notes 4 and 5:
+
+* ``sum``: absolute values are added up (yes/no fields count the projects answering 是);
+* ``count_plan``: projects of the plan matching the condition (e.g. 科技创新基地建设 projects with
+  a 2024 allocation: 39);
+* ``ratio``: SUM(field) / SUM(denominator), ×100 when the unit is %;
+* ``weighted_mean``: relative values weighted by the fund amount (安排资金). A project whose
+  allocation is 0 (the 后补助 projects and 45) has weight 0: it does not move the mean. When no
+  submitted project has a positive allocation the mean is empty (no actual);
+* ``qualitative``: each unit states a completion share in the bands of note 5 (100–80 %,
+  80–60 %, 60–0 %); the fund-weighted mean is the completion, shown as its band's wording.
+
+A target with operator ≤ is met by staying under it: 完成率 = target / actual (an actual of 0
+meets it fully: 100 %). An indicator without a target (指标值 empty, e.g. 支持央地协同重大科技项目数量)
+is reported with its actual but has no 完成率 and is not scored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from flows.reference import Project, Reference, Target
+from flows.reference import Band, Project, Reference, Target
 
 HUNDRED = Decimal(100)
 
 
 def rounded(value: Decimal, decimals: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def plain(value: Decimal | None) -> str:
+    """A Decimal as the report writes it: 100.00 → '100', 74.850 → '74.85', None → ''."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "") else text
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,11 @@ class IndicatorResult:
     deviation_pct: Decimal | None
     needs_explanation: bool
 
+    @property
+    def scored(self) -> bool:
+        """Has a target to be measured against (a number, or a qualitative wording)."""
+        return self.completion_pct is not None or self.target_text not in ("", "—")
+
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {}
         for k, v in asdict(self).items():
@@ -50,6 +79,20 @@ class BudgetRow:
     budget: Decimal
     executed: Decimal
     rate_pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A unit's stated 偏差原因及改进措施, gathered under an indicator it contributed to."""
+
+    project_no: int
+    project_name: str
+    unit: str
+    text: str
+    share_pct: Decimal
+
+    def line(self) -> str:
+        return f"项目{self.project_no}（{self.unit}）：{self.text}"
 
 
 def matches(project: Project, condition: str) -> bool:
@@ -102,11 +145,27 @@ def actual_value(
     raise ValueError(f"未知聚合规则 {t.rule}")
 
 
-def band_wording(ref: Reference, pct: Decimal) -> str:
+def band_of(ref: Reference, pct: Decimal) -> Band | None:
+    """The note-5 band of a completion share; bands are listed best first, so a boundary value
+    (80, 60) falls in the upper band, as the note's （含） says."""
     for b in ref.bands:
         if b.lower <= pct <= b.upper:
-            return b.wording
-    return ""
+            return b
+    return None
+
+
+def band_wording(ref: Reference, pct: Decimal) -> str:
+    band = band_of(ref, pct)
+    return band.wording if band else ""
+
+
+def completion(t: Target, actual: Decimal) -> Decimal | None:
+    """完成率 in percent, unrounded: actual / target, or target / actual for a ≤ target."""
+    if not t.target:
+        return None
+    if t.operator == "≤":
+        return HUNDRED if actual == 0 else t.target / actual * HUNDRED
+    return actual / t.target * HUNDRED
 
 
 def evaluate(
@@ -117,23 +176,25 @@ def evaluate(
     explain_over_pct: Decimal,
 ) -> list[IndicatorResult]:
     """One result per target, in the order of the 区域绩效目标表."""
+    wordings = {b.wording: b for b in ref.bands}
     results = []
     for t in ref.targets:
         raw = actual_value(t, ref, sums, means)
         actual = None if raw is None else rounded(raw, t.decimals)
-        completion = None
+        done = None
         if t.rule == "qualitative" and actual is not None:
-            completion = rounded(actual, 2)
+            done = rounded(actual, 2)
             text = band_wording(ref, actual)
         else:
             text = "" if actual is None else f"{actual}"
-            if actual is not None and t.target:
-                ratio = t.target / actual if t.operator == "≤" and actual else actual / t.target
-                completion = rounded(ratio * HUNDRED, 2)
-        deviation = None if completion is None else abs(completion - HUNDRED)
-        needs = completion is not None and (
-            completion < explain_under_pct or completion >= explain_over_pct
-        )
+            pct = None if actual is None else completion(t, actual)
+            done = None if pct is None else rounded(pct, 2)
+        deviation = None if done is None else abs(done - HUNDRED)
+        needs = done is not None and (done < explain_under_pct or done >= explain_over_pct)
+        wanted = wordings.get(t.target_text)
+        if t.rule == "qualitative" and done is not None and wanted is not None:
+            # A qualitative target is a band: reaching it (e.g. 95 % is still 稳步提升) is not a miss.
+            needs = done < wanted.lower
         results.append(
             IndicatorResult(
                 no=t.no,
@@ -147,7 +208,7 @@ def evaluate(
                 rule=t.rule,
                 actual=actual,
                 actual_text=text,
-                completion_pct=completion,
+                completion_pct=done,
                 deviation_pct=deviation,
                 needs_explanation=needs,
             )
@@ -166,3 +227,60 @@ def budget_rows(ref: Reference, spent: Decimal) -> list[BudgetRow]:
     total_exec = sum((r.executed for r in rows), Decimal(0))
     total_rate = rounded(total_exec / total_budget * HUNDRED, 2) if total_budget else None
     return [BudgetRow("年度资金总额", total_budget, total_exec, total_rate), *rows]
+
+
+def contribution_share(
+    t: Target,
+    row: Mapping[str, object],
+    totals: Mapping[str, Decimal],
+    counted: frozenset[int] = frozenset(),
+) -> Decimal:
+    """What share (percent) of the region's figure one submission contributed: its value of
+    the summed field (for a ratio, the numerator), its allocation for a fund-weighted mean, or
+    for a plan count one project's share of the projects `counted`."""
+    if t.rule == "count_plan":
+        member = row.get("project_no") in counted
+        return HUNDRED / len(counted) if member else Decimal(0)
+    key = "allocation" if t.rule in ("weighted_mean", "qualitative") else t.field
+    value, total = row.get(key), totals.get(key)
+    if value is None or not total:
+        return Decimal(0)
+    return Decimal(int(value) if isinstance(value, bool) else value) / total * HUNDRED  # type: ignore[arg-type]
+
+
+def gather_reasons(
+    ref: Reference,
+    results: Sequence[IndicatorResult],
+    stated: Sequence[Mapping[str, object]],
+    totals: Mapping[str, Decimal],
+    min_share_pct: Decimal,
+) -> dict[int, list[Reason]]:
+    """For each indicator that needs explaining, the reasons stated by units whose project
+    contributed at least `min_share_pct` of it, largest contribution first.
+
+    `stated` holds one row per current submission with a reason (project_no, deviation_reason
+    and its field values); `totals` the region's sums of those fields. The share floor keeps a
+    reason about one thing (say slow procurement) from being listed under every indicator its
+    project added a few units to.
+    """
+    by_no = {t.no: t for t in ref.targets}
+    projects = {p.no: p for p in ref.plan}
+    out: dict[int, list[Reason]] = {}
+    for r in results:
+        if not r.needs_explanation:
+            continue
+        t = by_no[r.no]
+        counted = frozenset(
+            p.no for p in ref.plan if t.rule == "count_plan" and matches(p, t.condition)
+        )
+        found = []
+        for row in stated:
+            text = str(row.get("deviation_reason") or "").strip()
+            project = projects.get(row.get("project_no"))  # type: ignore[arg-type]
+            share = contribution_share(t, row, totals, counted)
+            if text and project and share > 0 and share >= min_share_pct:
+                found.append(
+                    Reason(project.no, project.name, project.unit, text, rounded(share, 2))
+                )
+        out[r.no] = sorted(found, key=lambda x: (-x.share_pct, x.project_no))
+    return out

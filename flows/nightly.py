@@ -1,4 +1,5 @@
-"""The nightly consolidation flow: read the inbox → validate (one GX run) → load → check → file away."""
+"""The nightly consolidation flow: check the plan → read the inbox → validate (one GX run per
+suite) → load → check the consolidation → file away → Data Docs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from prefect import flow
 
+from expectations import DocsRun
 from flows import tasks
 from flows.reference import load_reference
 from flows.settings import Settings
@@ -22,6 +24,8 @@ class NightlySummary:
     superseded: int
     rejected_files: dict[str, list[str]] = field(default_factory=dict)
     consolidated_findings: list[str] = field(default_factory=list)
+    warnings: int = 0
+    data_docs: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -40,12 +44,16 @@ def nightly_consolidation(
     ref = load_reference(settings.reference_dir, year or settings.year)
     url = settings.database_url
     run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
+    docs = DocsRun(f"nightly-consolidation-{run_id}")
     try:
+        tasks.check_plan(ref, docs)
         subs = tasks.read_inbox(settings.inbox, ref)
-        accepted, rejected = tasks.validate_batch(subs, ref)
-        loaded = tasks.load_submissions(url, ref, run_id, accepted, rejected)
-        problems = tasks.check_consolidated(url, ref, period or str(ref.year))
+        history = tasks.read_history(url, ref)
+        accepted, rejected, warnings = tasks.validate_batch(subs, ref, settings, history, docs)
+        loaded = tasks.load_submissions(url, ref, run_id, accepted, rejected, warnings)
+        problems = tasks.check_consolidated(url, ref, period or str(ref.year), docs)
         tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
+        index = tasks.build_docs(docs, settings.data_docs)
     except BaseException as exc:
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise
@@ -63,6 +71,8 @@ def nightly_consolidation(
             if s.file_name not in loaded.duplicates
         },
         consolidated_findings=[f.message for f in problems],
+        warnings=sum(f.file not in loaded.duplicates for f in warnings),
+        data_docs=index,
     )
     tasks.finish(url, run_id, "succeeded")
     return summary

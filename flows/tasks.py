@@ -15,8 +15,9 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from expectations import DocsRun
 from flows.indicators import BudgetRow, IndicatorResult, budget_rows, evaluate
-from flows.ingest import file_away, list_inbox, read_batch, split
+from flows.ingest import file_away, list_inbox, read_batch, split, warnings_of
 from flows.records import Finding, Submission
 from flows.reference import Reference
 from flows.settings import Settings
@@ -67,22 +68,50 @@ def open_warehouse(url: str, ref: Reference, flow_name: str) -> int:
     return start_run(engine, flow_name)
 
 
+class PlanInvalid(ValueError):
+    """plan.critical failed: the reference data contradicts itself, so nothing is loaded."""
+
+
+@task(name="check-plan", cache_policy=NO_CACHE, timeout_seconds=300)
+def check_plan(ref: Reference, docs: DocsRun) -> None:
+    """plan.critical over the year's reference data: one GX run; stop the run if it fails."""
+    from flows.validate import validate_plan
+
+    problems = validate_plan(ref, docs)
+    if problems:
+        raise PlanInvalid("；".join(f.message for f in problems))
+
+
 @task(name="read-inbox", timeout_seconds=900, **IO)
 def read_inbox(inbox: Path, ref: Reference) -> list[Submission]:
     return read_batch(list_inbox(inbox), ref)
 
 
+@task(name="read-history", timeout_seconds=300, **IO)
+def read_history(url: str, ref: Reference) -> list[dict[str, object]]:
+    """The current accepted figures of every project (read-only): the outlier rule's history."""
+    from warehouse.queries import current_submissions
+
+    return current_submissions(engine_for(url), ref.region_code, ref.year)
+
+
 @task(name="validate-batch", cache_policy=NO_CACHE, timeout_seconds=900)
 def validate_batch(
-    subs: list[Submission], ref: Reference
-) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]]]:
-    """One Great Expectations run over the whole batch; split into accepted and rejected."""
-    from flows.validate import validate_submissions
+    subs: list[Submission],
+    ref: Reference,
+    settings: Settings,
+    history: list[dict[str, object]],
+    docs: DocsRun,
+) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]], list[Finding]]:
+    """One GX run per suite over the whole batch: accepted, rejected (with every finding) and
+    the accepted files' warnings."""
+    from flows.validate import Thresholds, previous_figures, validate_submissions
 
-    readable = [s for s in subs if not any(f.rule == "read.not_workbook" for f in s.problems)]
-    found = validate_submissions(readable, ref) if readable else {}
-    by_path = {readable[i].path: fs for i, fs in found.items()}
-    return split(subs, {i: by_path.get(s.path, []) for i, s in enumerate(subs)})
+    found = validate_submissions(
+        subs, ref, Thresholds.of(settings), previous_figures(subs, history), docs
+    )
+    accepted, rejected = split(subs, found)
+    return accepted, rejected, warnings_of(subs, found)
 
 
 @task(name="load-batch", timeout_seconds=600, **IO)
@@ -92,14 +121,17 @@ def load_submissions(
     run_id: int,
     accepted: list[Submission],
     rejected: list[tuple[Submission, list[Finding]]],
+    warnings: list[Finding] | None = None,
 ):  # type: ignore[no-untyped-def]
     from warehouse.load import load_batch
 
-    return load_batch(engine_for(url), ref, run_id, accepted, rejected)
+    return load_batch(engine_for(url), ref, run_id, accepted, rejected, findings=warnings or ())
 
 
 @task(name="check-consolidated", cache_policy=NO_CACHE, timeout_seconds=300)
-def check_consolidated(url: str, ref: Reference, period: str) -> list[Finding]:
+def check_consolidated(
+    url: str, ref: Reference, period: str, docs: DocsRun | None = None
+) -> list[Finding]:
     """consolidated.critical over the current accepted versions: one GX run."""
     from flows.validate import validate_consolidated
     from warehouse.queries import current_submissions
@@ -109,7 +141,7 @@ def check_consolidated(url: str, ref: Reference, period: str) -> list[Finding]:
         project = ref.project(r["project_no"])
         if r["period"] == period:
             rows.append({**r, "category": project.category if project else ""})
-    return validate_consolidated(rows, ref)
+    return validate_consolidated(rows, ref, docs)
 
 
 @task(name="file-away", timeout_seconds=600, **IO)
@@ -119,7 +151,13 @@ def file_inbox(
     rejected: list[tuple[Submission, list[Finding]]],
     duplicates: tuple[str, ...],
 ) -> None:
-    file_away(settings.archive, settings.quarantine, accepted, rejected, set(duplicates))
+    file_away(settings.archive, settings.quarantine, accepted, rejected, duplicates)
+
+
+@task(name="build-data-docs", timeout_seconds=300, **IO)
+def build_docs(docs: DocsRun, directory: Path) -> str:
+    """The run's Great Expectations Data Docs in <workdir>/data_docs; the index path."""
+    return str(docs.build(directory))
 
 
 @task(name="finish-run", timeout_seconds=120, **IO)

@@ -1,40 +1,45 @@
-"""Gate submissions and the consolidated set with the GX suites in expectations/.
+"""Gate submissions, the plan and the consolidated set with the suites in expectations/.
 
-A GX validation run costs ~250 ms whatever the batch size, so each gate is ONE run over one
-DataFrame: one row per submission, or one row per direction (类别) and period. Failing rows
-come back by `row_key` and become findings worded for the unit that must fix them; the
-wording lives in each expectation's `meta`, not here.
+Each gate validates ONE DataFrame per batch (expectations.runner: one GX run, plus a detail run
+of what failed): one row per submission, per direction, or per period × direction. Failing rows
+come back by `row_key` and become findings worded for the unit that must fix them; the wording
+lives in each expectation's `meta`, not here. What a row-wise expectation cannot say by itself
+(the plan's support mode, the direction's median) is put in derived columns, named in each
+suite's meta.
 
 Importing this module imports GX (~6 s): import it where validation runs, not at start-up.
 """
 
 from __future__ import annotations
 
-import logging
-import string
+import csv
+import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from functools import cache, lru_cache
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-import great_expectations as gx
 import pandas as pd
-from great_expectations.core.batch_definition import BatchDefinition
-from great_expectations.data_context import AbstractDataContext
-from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from expectations import load_suite
-from flows.records import CRITICAL, Finding, Submission, Value
-from flows.reference import Field, Reference
+from expectations import EMPTY, Context, DocsRun, placeholders, render, text
+from expectations.runner import Failure, quiet_gx_context, run_suite
+from flows.normalise import canonical
+from flows.records import CRITICAL, WARNING, Finding, Submission, Value
+from flows.reference import CARRIED, DIRECT, NEW, POST, Field, Project, Reference
+from flows.workbook import FATAL_RULES, SHEET_MISSING
+
+__all__ = ["placeholders", "quiet_gx_context", "text"]  # re-exported for callers and tests
 
 SUBMISSION_SUITE = "submission.critical"
+WARNING_SUITE = "submission.warning"
+PLAN_SUITE = "plan.critical"
 CONSOLIDATED_SUITE = "consolidated.critical"
 CONSOLIDATED_FILE = "汇总"
-EMPTY = "空"
-DATASOURCE = "guidefund"
+PLAN_FILE = "plan.csv"
+TOTAL = "合计"
 
 # Template field → Project attribute it must equal; the frame carries it as `plan_<field>`.
 PLAN_ATTRS: dict[str, str] = {
@@ -45,144 +50,144 @@ PLAN_ATTRS: dict[str, str] = {
     "support_mode": "support_mode",
     "allocation": "allocation",
 }
+# Pre-filled texts compare in canonical form: （ and ( or a stray space are the same name.
+_IDENTITY = frozenset(k for k in PLAN_ATTRS if k != "allocation")
 
-# Money and rates become float64 for comparison only; sums are done elsewhere in Decimal.
-_DTYPES: dict[str, str] = {
-    "money": "float64",
-    "pct": "float64",
-    "int": "Int64",
-    "yesno": "boolean",
-    "text": "str",
-    "grade": "str",
-    "period": "str",
-    "date": "object",
-}
-
-_RESULT_FORMAT: dict[str, Any] = {
-    "result_format": "COMPLETE",
-    "unexpected_index_column_names": ["row_key"],
-}
+# Money, rates and counts become float64 for comparison only; sums are done in Decimal.
+_DTYPES = {"money": "float64", "pct": "float64", "int": "float64", "yesno": "boolean"}
 
 
 @dataclass(frozen=True)
-class Failure:
-    """One failed expectation of a run: its position, meta and the rows it failed on."""
+class WarningRules:
+    """data/reference/<year>/warning_rules.csv: the seed's rules behind submission.warning."""
 
-    order: int
-    meta: dict[str, Any]
-    kwargs: dict[str, Any]
-    row_keys: tuple[int, ...]
-
-
-# ---------------------------------------------------------------------------- GX plumbing
+    enterprise_unit_type: str
+    self_raised_ratio: Decimal
+    ratio_base: str
+    outlier_fields: tuple[str, ...]
+    outlier_min_peers: int
 
 
-@lru_cache(maxsize=1)
-def quiet_gx_context() -> AbstractDataContext:
-    """The process's one ephemeral GX context: in memory, no progress bars, no analytics.
-
-    GX 1.24 sends nothing by itself (its usage-statistics sender is gone and the PyPI version
-    check is never called); `analytics_enabled=False` is still set so the config says so.
-    """
-    # Creating the context logs at INFO where it puts its ephemeral docs site; not news to staff.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    context.enable_analytics(False)
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context
-
-
-@cache
-def _batch_definition(asset: str) -> BatchDefinition:
-    sources = quiet_gx_context().data_sources
-    try:
-        datasource = sources.get(DATASOURCE)
-    except KeyError:
-        datasource = sources.add_pandas(DATASOURCE)
-    return datasource.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(asset)
-
-
-@cache
-def _suite(name: str) -> Any:
-    return load_suite(name)
-
-
-def _raised(info: Mapping[str, Any]) -> str | None:
-    """The exception message GX recorded for an expectation, at top level or per metric."""
-    if info.get("raised_exception"):
-        return str(info.get("exception_message") or info)
-    for value in info.values():
-        if isinstance(value, Mapping) and value.get("raised_exception"):
-            return str(value.get("exception_message") or value)
-    return None
-
-
-def run_suite(frame: pd.DataFrame, suite: str, parameters: dict[str, Any]) -> list[Failure]:
-    """Validate `frame` (with a `row_key` column) against a suite in ONE GX run.
-
-    A passing batch returns []; an expectation GX could not evaluate (a missing column, a bad
-    parameter) is a bug, not a finding, and raises.
-    """
-    batch = _batch_definition(suite).get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(
-        _suite(suite), result_format=_RESULT_FORMAT, expectation_parameters=parameters
+@lru_cache(maxsize=8)
+def load_warning_rules(year_dir: Path) -> WarningRules:
+    with (year_dir / "warning_rules.csv").open(encoding="utf-8", newline="") as f:
+        v = {(r["规则"], r["参数"]): r["值"].strip() for r in csv.DictReader(f)}
+    return WarningRules(
+        enterprise_unit_type=v[("enterprise_self_raised_ratio", "单位类型")],
+        self_raised_ratio=Decimal(v[("enterprise_self_raised_ratio", "倍数")]),
+        ratio_base=v[("enterprise_self_raised_ratio", "引导资金字段")],
+        outlier_fields=tuple(filter(None, v[("indicator_outlier", "字段")].split(";"))),
+        outlier_min_peers=int(v[("indicator_outlier", "最少报送数")]),
     )
-    if result.success:
-        return []
-    failures: list[Failure] = []
-    for order, r in enumerate(result.results):
-        config = r.expectation_config
-        error = _raised(r.exception_info or {})
-        if error:
-            raise RuntimeError(f"{suite} {config.type} {config.kwargs}: {error}")
-        if r.success:
-            continue
-        rows = r.result.get("unexpected_index_list")
-        if not rows:
-            raise RuntimeError(f"{suite} {config.type}: failed without naming its rows")
-        keys = tuple(sorted({int(row["row_key"]) for row in rows}))
-        failures.append(Failure(order, dict(config.meta or {}), dict(config.kwargs), keys))
-    return failures
 
 
-# ---------------------------------------------------------------------------- wording
+@dataclass(frozen=True)
+class Thresholds:
+    """The warning thresholds from Settings (satisfaction_warn_below_pct, outlier_factor)."""
+
+    satisfaction_warn_below_pct: Decimal
+    outlier_factor: Decimal
+
+    @classmethod
+    def of(cls, settings: Any) -> Thresholds:
+        return cls(settings.satisfaction_warn_below_pct, settings.outlier_factor)
 
 
-def text(value: object) -> str:
-    """A value as the unit typed it: Decimal without exponent, 是/否, ISO dates, 空 for None."""
-    if value is None:
-        return EMPTY
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+# ---------------------------------------------------------------------------- outliers
 
 
-class _Context(dict[str, str]):
-    """Message placeholders; an unknown one stays visible instead of breaking a batch."""
+@dataclass(frozen=True)
+class Outlier:
+    """A figure `ratio` times above (or below) what it is compared with."""
 
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+    value: Decimal
+    reference: Decimal
+    ratio: Decimal
+    basis: str
+
+    def comparison(self, unit: str) -> str:
+        times = format(self.ratio.quantize(Decimal("0.1"), ROUND_HALF_UP).normalize(), "f")
+        shown = f"{text(self.reference)} {unit}".strip()
+        if self.value > self.reference:
+            return f"是{self.basis}（{shown}）的 {times} 倍"
+        return f"只有{self.basis}（{shown}）的 1/{times}"
 
 
-def render(meta: Mapping[str, Any], context: Mapping[str, str]) -> str:
-    """`meta.message，meta.fix` with the placeholders filled."""
-    parts = [str(meta[k]).format_map(_Context(context)) for k in ("message", "fix") if meta.get(k)]
-    return "，".join(parts)
+def _period_order(period: object) -> tuple[int, int]:
+    """Annual ('2024') after every month of its year ('2024-07')."""
+    p = str(period or "")
+    return (int(p[:4]), int(p[5:7]) if len(p) > 4 else 13) if p[:4].isdigit() else (0, 0)
 
 
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+def previous_figures(
+    subs: Sequence[Submission], rows: Iterable[Mapping[str, Any]]
+) -> dict[int, Mapping[str, Any]]:
+    """Each submission's history (warehouse rows of current accepted versions): its project's
+    figures for the same period (the version it would replace), else for the latest period
+    before it, else for the nearest later one."""
+    by_project: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_project[int(row["project_no"])].append(row)
+    found: dict[int, Mapping[str, Any]] = {}
+    for i, sub in enumerate(subs):
+        mine = by_project.get(sub.project_no or -1, [])
+        here = _period_order(sub.period)
+        ordered = sorted(mine, key=lambda r: _period_order(r["period"]))
+        same = [r for r in ordered if r["period"] == sub.period]
+        before = [r for r in ordered if _period_order(r["period"]) < here]
+        after = [r for r in ordered if _period_order(r["period"]) > here]
+        pick = same[:1] or before[-1:] or after[:1]
+        if pick:
+            found[i] = pick[0]
+    return found
 
 
-def _allowed(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
-    values = kwargs.get("value_set")
-    if isinstance(values, Mapping) and "$PARAMETER" in values:
-        values = parameters.get(values["$PARAMETER"])
-    return "、".join(text(v) for v in values) if isinstance(values, Iterable) else ""
+def _positive(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+        return None
+    d = Decimal(str(value))
+    return d if d > 0 else None
+
+
+def find_outliers(
+    subs: Sequence[Submission],
+    ref: Reference,
+    fields: Sequence[str],
+    min_peers: int,
+    factor: Decimal,
+    history: Mapping[int, Mapping[str, Any]],
+) -> dict[tuple[int, str], Outlier]:
+    """(index, field) → Outlier for positive figures `factor` or more times above or below the
+    project's history, or the median of the positive figures of its direction in this batch
+    (when at least `min_peers` have one). Zero is never an outlier: most fields do not apply
+    to most projects."""
+    direction = [p.category if (p := ref.project(s.project_no or -1)) else None for s in subs]
+    # One peer per project and period: a copy or an earlier version in the batch is not a peer.
+    last = {(s.project_no, s.period): i for i, s in enumerate(subs)}
+    found: dict[tuple[int, str], Outlier] = {}
+    for key in fields:
+        values = [_positive(s.values.get(key)) for s in subs]
+        peers: dict[str | None, list[Decimal]] = defaultdict(list)
+        for i in last.values():
+            if values[i] is not None and direction[i] is not None:
+                peers[direction[i]].append(values[i])  # type: ignore[arg-type]
+        medians = {c: statistics.median(vs) for c, vs in peers.items() if len(vs) >= min_peers}
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            candidates = []
+            before = _positive((history.get(i) or {}).get(key))
+            if before is not None:
+                period = (history.get(i) or {}).get("period")
+                candidates.append((before, f"本项目上次报送（报告期 {period}）"))
+            if direction[i] in medians:
+                n = len(peers[direction[i]])
+                candidates.append((medians[direction[i]], f"本方向本批 {n} 份报送的中位数"))
+            for reference, basis in candidates:
+                ratio = max(v / reference, reference / v)
+                if ratio >= factor and ratio > getattr(found.get((i, key)), "ratio", 0):
+                    found[(i, key)] = Outlier(v, Decimal(reference), ratio, basis)
+    return found
 
 
 # ---------------------------------------------------------------------------- submissions
@@ -194,62 +199,95 @@ def _number(value: Value) -> float | None:
     return float(value)
 
 
-def _integer(value: Value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _convert(f: Field, value: Value) -> Any:
+    """A value of the wrong type (already reported by the reader) compares as missing."""
+    if f.kind in _DTYPES and f.kind != "yesno":
+        return _number(value)
+    if f.kind == "yesno":
+        return value if isinstance(value, bool) else None
+    if value is None:
+        return None
+    return canonical(str(value)) if f.key in _IDENTITY else text(value)
 
 
-def _flag(value: Value) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _string(value: Value) -> str | None:
-    return None if value is None else text(value)
-
-
-def _as_is(value: Value) -> Value:
-    return value
-
-
-# A value of the wrong type (which the reader has already reported) compares as missing.
-_CONVERT: dict[str, Callable[[Value], Any]] = {
-    "money": _number,
-    "pct": _number,
-    "int": _integer,
-    "yesno": _flag,
-    "text": _string,
-    "grade": _string,
-    "period": _string,
-    "date": _as_is,
-}
-
-
-def submission_frame(subs: list[Submission], ref: Reference) -> pd.DataFrame:
+def submission_frame(
+    subs: Sequence[Submission],
+    ref: Reference,
+    outliers: Mapping[tuple[int, str], Outlier] | None = None,
+) -> pd.DataFrame:
     """One row per submission: `row_key` (its index in `subs`), `file`, every template field,
-    and the plan's columns for its project_no (`plan_known`, `plan_<field>`)."""
-    projects = [ref.project(s.project_no) if s.project_no is not None else None for s in subs]
-    columns: dict[str, pd.Series] = {
-        "row_key": pd.Series(range(len(subs)), dtype="int64"),
+    the plan's columns for its project_no (`plan_known`, `plan_<field>`) and the derived
+    columns the suites name in their meta."""
+    rules = load_warning_rules(ref.year_dir)
+    plans = [ref.project(s.project_no) if s.project_no is not None else None for s in subs]
+    n = range(len(subs))
+    cols: dict[str, pd.Series] = {
+        "row_key": pd.Series(n, dtype="int64"),
         "file": pd.Series([s.file_name for s in subs], dtype="str"),
     }
+    missing: list[list[str]] = [[] for _ in n]
     for f in ref.fields:
-        convert = _CONVERT[f.kind]
-        columns[f.key] = pd.Series(
-            [convert(s.values.get(f.key)) for s in subs], dtype=_DTYPES[f.kind]
-        )
-    columns["plan_known"] = pd.Series([p is not None for p in projects], dtype="bool")
+        values = [_convert(f, s.values.get(f.key)) for s in subs]
+        cols[f.key] = pd.Series(values, dtype=_DTYPES.get(f.kind, "object"))
+        if f.required:
+            for i, v in enumerate(values):
+                if v is None:
+                    missing[i].append(f.key)
+    # template_fields.csv's 必填, for the one `required` expectation (see the suite's meta).
+    cols["missing_required"] = pd.Series([",".join(m) or None for m in missing], dtype="object")
+    cols["plan_known"] = pd.Series([p is not None for p in plans], dtype="bool")
     for key, attr in PLAN_ATTRS.items():
-        convert = _CONVERT[ref.field(key).kind]
-        values = [convert(getattr(p, attr)) if p else None for p in projects]
-        columns[f"plan_{key}"] = pd.Series(values, dtype=_DTYPES[ref.field(key).kind])
-    return pd.DataFrame(columns)
+        f = ref.field(key)
+        values = [_convert(f, getattr(p, attr)) if p else None for p in plans]
+        cols[f"plan_{key}"] = pd.Series(values, dtype=_DTYPES.get(f.kind, "object"))
+
+    pairs = list(zip(subs, plans, strict=True))
+
+    def when(test: Any, key: str) -> pd.Series:
+        values = [_number(s.values.get(key)) if p and test(p) else None for s, p in pairs]
+        return pd.Series(values, dtype="float64")
+
+    cols["period_year"] = pd.Series([_year(s.period) for s in subs], dtype="Int64")
+    cols["direct_allocation"] = pd.Series(
+        [float(p.allocation) if p and p.support_mode == DIRECT else None for p in plans],
+        dtype="float64",
+    )
+    cols["post_funds_spent"] = when(lambda p: p.support_mode == POST, "funds_spent")
+    enterprise = lambda p: p.unit_type == rules.enterprise_unit_type  # noqa: E731
+    cols["enterprise_self_raised"] = when(enterprise, "self_raised")
+    minimum = [_number(_minimum(s, rules)) if p and enterprise(p) else None for s, p in pairs]
+    cols["enterprise_self_raised_min"] = pd.Series(minimum, dtype="float64")
+    flagged: dict[int, list[str]] = defaultdict(list)
+    for i, key in outliers or {}:
+        flagged[i].append(key)
+    cols["outliers"] = pd.Series([",".join(flagged[i]) or None for i in n], dtype="object")
+    return pd.DataFrame(cols)
 
 
-def submission_parameters(ref: Reference) -> dict[str, Any]:
-    """The reference data the submission suite's `$PARAMETER`s stand for."""
+def _year(period: str | None) -> int | None:
+    return int(period[:4]) if period and period[:4].isdigit() else None
+
+
+def _minimum(sub: Submission, rules: WarningRules) -> Decimal | None:
+    base = sub.values.get(rules.ratio_base)
+    return rules.self_raised_ratio * base if isinstance(base, Decimal | int) else None
+
+
+def submission_parameters(ref: Reference, thresholds: Thresholds) -> dict[str, Any]:
+    """The reference data and settings the submission suites' `$PARAMETER`s stand for."""
     return {
         "accepted_template_versions": list(ref.template_versions),
         "plan_project_nos": [p.no for p in ref.plan],
+        "plan_year": ref.year,
+        "satisfaction_warn_below_pct": float(thresholds.satisfaction_warn_below_pct),
     }
+
+
+def _allowed(kwargs: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    values = kwargs.get("value_set")
+    if isinstance(values, Mapping) and "$PARAMETER" in values:
+        values = parameters.get(values["$PARAMETER"])
+    return "、".join(text(v) for v in values) if isinstance(values, Iterable) else ""
 
 
 def _where(sub: Submission, f: Field) -> tuple[str, str]:
@@ -260,26 +298,34 @@ def _where(sub: Submission, f: Field) -> tuple[str, str]:
     return f.sheet, f.cell
 
 
+@dataclass(frozen=True)
+class _Batch:
+    ref: Reference
+    rules: WarningRules
+    thresholds: Thresholds
+    parameters: Mapping[str, Any]
+    outliers: Mapping[tuple[int, str], Outlier]
+
+
 def _submission_finding(
-    sub: Submission, ref: Reference, failure: Failure, parameters: Mapping[str, Any]
+    sub: Submission, key: int, f: Field, failure: Failure, severity: str, b: _Batch
 ) -> Finding:
-    f = ref.field(failure.meta["field"])
     sheet, cell = _where(sub, f)
-    project = ref.project(sub.project_no) if sub.project_no is not None else None
-    context = _Context({k: text(v) for k, v in sub.values.items()})
-    for key, attr in PLAN_ATTRS.items():
-        context[f"plan_{key}"] = text(getattr(project, attr)) if project else EMPTY
+    project = b.ref.project(sub.project_no) if sub.project_no is not None else None
+    context = Context({k: text(v) for k, v in sub.values.items()})
+    for k, attr in PLAN_ATTRS.items():
+        context[f"plan_{k}"] = text(getattr(project, attr)) if project else EMPTY
     value = text(sub.values.get(f.key))
     context.update(
-        label=f.label,
-        value=value,
-        unit=f.unit,
-        sheet=sheet,
-        cell=cell,
-        year=str(ref.year),
-        plan=context.get(f"plan_{f.key}", EMPTY),
-        allowed=_allowed(failure.kwargs, parameters),
-    )
+        label=f.label, value=value, unit=f.unit, sheet=sheet, cell=cell, year=str(b.ref.year),
+        plan=context.get(f"plan_{f.key}", EMPTY), allowed=_allowed(failure.kwargs, b.parameters),
+        threshold=text(b.thresholds.satisfaction_warn_below_pct),
+        ratio=text(b.rules.self_raised_ratio), base=text(sub.values.get(b.rules.ratio_base)),
+        minimum=text(_minimum(sub, b.rules)),
+    )  # fmt: skip
+    outlier = b.outliers.get((key, f.key))
+    if outlier is not None:
+        context["comparison"] = outlier.comparison(f.unit)
     return Finding(
         file=sub.file_name,
         sheet=sheet,
@@ -289,114 +335,215 @@ def _submission_finding(
         value=value,
         rule=str(failure.meta["rule"]),
         message=render(failure.meta, context),
-        severity=CRITICAL,
+        severity=severity,
     )
 
 
-def validate_submissions(subs: list[Submission], ref: Reference) -> dict[int, list[Finding]]:
-    """Critical findings by index in `subs` (rows without findings are absent); ONE GX run.
-
-    Within a row, findings follow the template's field order, then the suite's order.
-    """
-    if not subs:
-        return {}
-    parameters = submission_parameters(ref)
-    failures = run_suite(submission_frame(subs, ref), SUBMISSION_SUITE, parameters)
-    field_order = {f.key: i for i, f in enumerate(ref.fields)}
-    found: dict[int, list[tuple[int, int, Finding]]] = defaultdict(list)
-    for failure in failures:
-        for key in failure.row_keys:
-            finding = _submission_finding(subs[key], ref, failure, parameters)
-            found[key].append((field_order[finding.field], failure.order, finding))
-    return {
-        key: [f for *_, f in sorted(items, key=lambda t: t[:2])]
-        for key, items in sorted(found.items())
+def _covered(sub: Submission, ref: Reference) -> set[str]:
+    """Fields the reader already reported (or whose sheet is missing): the suites stay silent."""
+    missing = {p.sheet for p in sub.problems if p.rule == SHEET_MISSING}
+    return {p.field for p in sub.problems if p.field} | {
+        f.key for f in ref.fields if f.sheet in missing
     }
 
 
-# ---------------------------------------------------------------------------- consolidated
+def validate_submissions(
+    subs: Sequence[Submission],
+    ref: Reference,
+    thresholds: Thresholds | None = None,
+    history: Mapping[int, Mapping[str, Any]] | None = None,
+    docs: DocsRun | None = None,
+) -> dict[int, list[Finding]]:
+    """Every finding of each submission, by index in `subs` (rows without any are absent): the
+    reader's, submission.critical's and submission.warning's; critical first, then in template
+    order. `history` maps an index to the project's previous accepted figures (warehouse).
+    One GX run per suite for the whole batch; a file the reader could not trust is not run."""
+    if thresholds is None:
+        from flows.settings import Settings
+
+        thresholds = Thresholds.of(Settings())
+    rules = load_warning_rules(ref.year_dir)
+    keep = [i for i, s in enumerate(subs) if not any(p.rule in FATAL_RULES for p in s.problems)]
+    batch = [subs[i] for i in keep]
+    past = {j: history[i] for j, i in enumerate(keep) if history and i in history}
+    factor, peers = thresholds.outlier_factor, rules.outlier_min_peers
+    outliers = find_outliers(batch, ref, rules.outlier_fields, peers, factor, past)
+    b = _Batch(ref, rules, thresholds, submission_parameters(ref, thresholds), outliers)
+    order = {f.key: i for i, f in enumerate(ref.fields)}
+    found: dict[int, list[tuple[tuple[int, int, int], Finding]]] = defaultdict(list)
+    for i, sub in enumerate(subs):
+        for n, p in enumerate(sub.problems):
+            found[i].append(((p.severity != CRITICAL, order.get(p.field, -1), n), p))
+    if batch:
+        frame = submission_frame(batch, ref, outliers)
+        covered = [_covered(s, ref) for s in batch]
+        for suite, severity in ((SUBMISSION_SUITE, CRITICAL), (WARNING_SUITE, WARNING)):
+            for failure in run_suite(frame, suite, b.parameters, docs):
+                for j in failure.row_keys:
+                    keys = _failure_fields(failure, frame, j)
+                    for key in keys:
+                        if key in covered[j]:
+                            continue
+                        f = ref.field(key)
+                        finding = _submission_finding(batch[j], j, f, failure, severity, b)
+                        rank = (severity != CRITICAL, order[key], 100 + failure.order)
+                        found[keep[j]].append((rank, finding))
+    return {i: fs for i, items in sorted(found.items()) if (fs := _ordered(items))}
+
+
+def _ordered(items: list[tuple[tuple[int, int, int], Finding]]) -> list[Finding]:
+    """Critical first, then template order; a warning on a field that is already wrong is
+    dropped (satisfaction -1 is out of range, not 'low')."""
+    wrong = {f.field for _, f in items if f.severity == CRITICAL and f.field}
+    kept = [(rank, f) for rank, f in items if f.severity == CRITICAL or f.field not in wrong]
+    return [f for _, f in sorted(kept, key=lambda t: t[0])]
+
+
+def _failure_fields(failure: Failure, frame: pd.DataFrame, row: int) -> list[str]:
+    """The field(s) a failure is about: meta.field, or for a multi-field expectation the field
+    keys listed in the row's `meta.fields_column`."""
+    if failure.meta["field"] != "*":
+        return [str(failure.meta["field"])]
+    return str(frame.at[row, failure.meta["fields_column"]]).split(",")
+
+
+# ---------------------------------------------------------------------------- plan, consolidated
+
+
+def _kinds(projects: Iterable[Project]) -> dict[str, Any]:
+    """Allocation and counts by 立项类型 × 支持方式 of some plan projects (Decimal sums)."""
+    ps = list(projects)
+    zero = Decimal(0)
+    return {
+        "allocation": sum((p.allocation for p in ps), zero),
+        "carried_allocation": sum((p.allocation for p in ps if p.project_type == CARRIED), zero),
+        "new_allocation": sum((p.allocation for p in ps if p.project_type == NEW), zero),
+        "projects": len(ps),
+        "carried_projects": sum(p.project_type == CARRIED for p in ps),
+        "new_direct_projects": sum(p.project_type == NEW and p.support_mode == DIRECT for p in ps),
+        "new_post_projects": sum(p.project_type == NEW and p.support_mode == POST for p in ps),
+    }
+
+
+def _budget(ref: Reference, category: str) -> dict[str, Any]:
+    """What the plan says a direction (or the total, TOTAL) must add up to; None = not stated."""
+    if category == TOTAL:
+        c = ref.counts
+        return {"budget": ref.annual_amount, "budget_carried": None, "budget_new": None,
+                "budget_projects": c["项目总数"], "budget_carried_projects": c["结转项目数"],
+                "budget_new_direct_projects": c["新上直接补助项目数"],
+                "budget_new_post_projects": c["新上后补助项目数"]}  # fmt: skip
+    b = ref.budget.get(category)
+    if b is None:
+        return dict.fromkeys(_budget(ref, TOTAL))
+    return {"budget": b.total, "budget_carried": b.carried, "budget_new": b.new,
+            "budget_projects": b.projects, "budget_carried_projects": b.carried_projects,
+            "budget_new_direct_projects": b.new_direct_projects,
+            "budget_new_post_projects": b.new_post_projects}  # fmt: skip
+
+
+def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records)
+    frame.insert(0, "row_key", pd.Series(range(len(frame)), dtype="int64"))
+    # Decimal objects (and ints with None), so the GX pair comparisons are exact.
+    for column in frame.columns[1:]:
+        if column not in ("category", "period"):
+            frame[column] = frame[column].astype("object")
+    return frame
+
+
+def plan_frame(ref: Reference) -> pd.DataFrame:
+    """One row per direction of the budget, plus TOTAL: plan.csv's sums and counts beside
+    category_budget.csv's (region.csv's for TOTAL)."""
+    by_cat: dict[str, list[Project]] = defaultdict(list)
+    for p in ref.plan:
+        by_cat[p.category].append(p)
+    cats = [*ref.budget, *sorted(set(by_cat) - set(ref.budget)), TOTAL]
+    return _frame([
+        {"category": c, **_kinds(ref.plan if c == TOTAL else by_cat[c]), **_budget(ref, c)}
+        for c in cats
+    ])  # fmt: skip
+
+
+def _gate(frame: pd.DataFrame, suite: str, ref: Reference, file: str, docs: DocsRun | None,
+          extra: Any = None) -> list[Finding]:  # fmt: skip
+    """Run a per-direction suite; findings in frame order, then suite order."""
+    rows = frame.set_index("row_key").to_dict("index")
+    found: list[tuple[int, int, Finding]] = []
+    for failure in run_suite(frame, suite, {}, docs):
+        f = ref.field(failure.meta["field"])
+        for key in failure.row_keys:
+            row = rows[key]
+            context = Context({k: text(v) for k, v in row.items()})
+            context.update(label=f.label, unit=f.unit, **(extra(row) if extra else {}))
+            where = row["category"] + (f"（{row['period']}）" if "period" in row else "")
+            finding = Finding(
+                file=file, sheet="", cell="", field=f.key, label=f"{where}{f.label}",
+                value=text(row[failure.meta["value_column"]]), rule=str(failure.meta["rule"]),
+                message=render(failure.meta, context), severity=CRITICAL,
+            )  # fmt: skip
+            found.append((key, failure.order, finding))
+    return [f for *_, f in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def validate_plan(ref: Reference, docs: DocsRun | None = None) -> list[Finding]:
+    """plan.critical over the reference data: ONE GX run; [] when the plan is consistent."""
+    return _gate(plan_frame(ref), PLAN_SUITE, ref, PLAN_FILE, docs)
 
 
 def _numbers(nos: Iterable[int]) -> str:
     return "、".join(str(n) for n in sorted(nos))
 
 
-def consolidated_frame(rows: list[dict[str, Any]], ref: Reference) -> pd.DataFrame:
-    """One row per period × direction (every category of the budget, plus any unknown one).
-
-    `allocation` is the exact Decimal sum of the rows' plan allocation and `budget` the plan's
-    category total; `submissions` vs `project_periods` counts rows vs distinct project_no.
-    With no rows at all the annual period is checked, so an empty set fails.
-    """
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+def consolidated_frame(rows: Sequence[Mapping[str, Any]], ref: Reference) -> pd.DataFrame:
+    """One row per period × direction (every category of the budget, plus any unknown one),
+    plus a TOTAL row per period: the current submissions' plan allocation (exact Decimal sum)
+    and counts by 立项类型 × 支持方式 beside the plan's; `submissions` vs `project_periods`
+    counts rows vs distinct projects. With no rows at all the annual period is checked."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[(str(row.get("period") or ""), str(row.get("category") or ""))].append(row)
+        period = str(row.get("period") or "")
+        groups[(period, str(row.get("category") or ""))].append(row)
+        groups[(period, TOTAL)].append(row)
     periods = sorted({period for period, _ in groups}) or [str(ref.year)]
-    unknown = sorted({cat for _, cat in groups} - set(ref.budget))
+    unknown = sorted({cat for _, cat in groups} - set(ref.budget) - {TOTAL})
     plan_nos: dict[str, set[int]] = defaultdict(set)
     for p in ref.plan:
         plan_nos[p.category].add(p.no)
+        plan_nos[TOTAL].add(p.no)
     records = []
     for period in periods:
-        for category in [*ref.budget, *unknown]:
+        for category in [*ref.budget, *unknown, TOTAL]:
             members = groups.get((period, category), [])
             counts = Counter(int(r["project_no"]) for r in members)
-            budget = ref.budget.get(category)
-            records.append(
-                {
-                    "period": period,
-                    "category": category,
-                    "allocation": sum((Decimal(r["allocation"]) for r in members), Decimal(0)),
-                    "budget": budget.total if budget else None,
-                    "submissions": len(members),
-                    "project_periods": len(counts),
-                    "missing_projects": _numbers(plan_nos[category] - set(counts)),
-                    "extra_projects": _numbers(set(counts) - plan_nos[category]),
-                    "duplicate_projects": "、".join(
-                        f"序号 {no}（{n} 份）" for no, n in sorted(counts.items()) if n > 1
-                    ),
-                }
-            )
-    frame = pd.DataFrame.from_records(records)
-    frame.insert(0, "row_key", pd.Series(range(len(frame)), dtype="int64"))
-    # Decimal objects, so the GX pair comparison is exact.
-    frame["allocation"] = frame["allocation"].astype("object")
-    frame["budget"] = frame["budget"].astype("object")
-    return frame
+            projects = [p for no in counts if (p := ref.project(no)) is not None]
+            kinds = _kinds(projects)
+            kinds["allocation"] = sum((Decimal(r["allocation"]) for r in members), Decimal(0))
+            records.append({
+                "period": period, "category": category, **kinds, **_budget(ref, category),
+                "submissions": len(members), "project_periods": len(counts),
+                "missing_projects": _numbers(plan_nos[category] - set(counts)),
+                "extra_projects": _numbers(set(counts) - plan_nos[category]),
+                "duplicate_projects": "、".join(
+                    f"序号 {no}（{n} 份）" for no, n in sorted(counts.items()) if n > 1
+                ),
+            })  # fmt: skip
+    return _frame(records)
 
 
-def _gaps(row: Mapping[str, Any]) -> str:
+def _gaps(row: Mapping[str, Any]) -> dict[str, str]:
     parts = []
     if row["missing_projects"]:
         parts.append(f"缺少序号 {row['missing_projects']} 的报送")
     if row["extra_projects"]:
         parts.append(f"序号 {row['extra_projects']} 不属于该方向")
-    return "；".join(parts) or "各项目的安排资金与计划不符"
+    return {"gaps": "；".join(parts) or "各项目的安排资金与计划不符"}
 
 
-def validate_consolidated(rows: list[dict[str, Any]], ref: Reference) -> list[Finding]:
+def validate_consolidated(
+    rows: Sequence[Mapping[str, Any]], ref: Reference, docs: DocsRun | None = None
+) -> list[Finding]:
     """Critical findings about the consolidated set (rows: project_no, period, category,
     allocation as Decimal), in frame order then suite order; ONE GX run."""
     frame = consolidated_frame(rows, ref)
-    by_key = frame.set_index("row_key").to_dict("index")
-    found: list[tuple[int, int, Finding]] = []
-    for failure in run_suite(frame, CONSOLIDATED_SUITE, {}):
-        f = ref.field(failure.meta["field"])
-        for key in failure.row_keys:
-            row = by_key[key]
-            context = _Context({k: text(v) for k, v in row.items()})
-            context.update(label=f.label, unit=f.unit, gaps=_gaps(row))
-            value = text(row[failure.meta["value_column"]])
-            finding = Finding(
-                file=CONSOLIDATED_FILE,
-                sheet="",
-                cell="",
-                field=f.key,
-                label=f"{row['category']}（{row['period']}）{f.label}",
-                value=value,
-                rule=str(failure.meta["rule"]),
-                message=render(failure.meta, context),
-                severity=CRITICAL,
-            )
-            found.append((key, failure.order, finding))
-    return [f for *_, f in sorted(found, key=lambda t: (t[0], t[1]))]
+    return _gate(frame, CONSOLIDATED_SUITE, ref, CONSOLIDATED_FILE, docs, _gaps)

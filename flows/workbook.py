@@ -1,212 +1,302 @@
 """Read one submission workbook into typed values, every value tied to the cell it came from.
 
-Sheets are found by name and values by label (the cell right of the label), so an inserted row
-or a moved block does not shift a value into the wrong field. python-calamine reads these
-workbooks about 10x faster than openpyxl (see ../shared/MEASURED.md and benchmarks/).
+Sheets are found by name and values by label: the value is the cell right of its label (right
+of the label's merged range, if merged), so an inserted row or a moved block does not shift a
+value into another field. Cached formula results are what python-calamine returns. Cell text
+becomes a typed value through flows.normalise, which refuses what is ambiguous.
+
+A workbook whose 模板版本 is missing or not accepted is not read further: its layout is not
+ours, and one clear finding ("use the current template") beats thirty about missing labels.
+
+python-calamine reads these workbooks ~10x faster than openpyxl (../shared/MEASURED.md); the
+file is read once, for its hash and for calamine.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
-from flows.records import CRITICAL, Finding, Submission, Value
+from expectations import Context, meta_of, render
+from flows import normalise as nz
+from flows.records import CRITICAL, WARNING, Finding, Submission, Value
 from flows.reference import Field, Reference
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－％：", "0123456789.,-%:")
-_PERIOD = re.compile(r"^(\d{4})\s*年\s*(?:度|(\d{1,2})\s*月)$|^(\d{4})-(\d{2})$|^(\d{4})$")
-YES_WORDS = {"是", "y", "yes", "√", "1", "true"}
-NO_WORDS = {"否", "n", "no", "×", "0", "false"}
+SUBMISSION_SUITE = "submission.critical"
+TEMPLATE_KEY = "template_version"
+TEMPLATE_RULE = "template_version_accepted"
+NOT_WORKBOOK = "read.not_workbook"
+SHEET_MISSING = "read.sheet_missing"
+# Files with one of these findings are not validated further (nothing in them can be trusted).
+FATAL_RULES = frozenset({NOT_WORKBOOK, TEMPLATE_RULE})
 
-
-CENT = Decimal("0.01")
+Rows = list[list[object]]
 
 
 class NotAWorkbook(Exception):
     """The file cannot be opened as an Excel workbook at all."""
 
 
+@dataclass(frozen=True)
+class Spot:
+    """Where the template puts a field's label (0-based row and column) and its clean text."""
+
+    field: Field
+    row: int
+    col: int
+    label: str
+
+
+def label_key(text: object) -> str:
+    """A label as compared: NFKC, no spaces, no trailing colon, no leading '*' (required mark)."""
+    return nz.canonical(str(text)).rstrip(":").lstrip("*") if isinstance(text, str) else ""
+
+
+def layout(fields: tuple[Field, ...]) -> dict[str, tuple[Spot, ...]]:
+    """The template's fields by sheet, in template order, with their label positions."""
+    # Keyed by identity: hashing 33 frozen Fields on every file cost more than reading a cell.
+    cached = _LAYOUTS.get(id(fields))
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    built = _layout(fields)
+    _LAYOUTS[id(fields)] = (fields, built)
+    return built
+
+
+_LAYOUTS: dict[int, tuple[tuple[Field, ...], dict[str, tuple[Spot, ...]]]] = {}
+
+
+def _layout(fields: tuple[Field, ...]) -> dict[str, tuple[Spot, ...]]:
+    sheets: dict[str, list[Spot]] = {}
+    for f in fields:
+        letter, row = coordinate_from_string(f.cell)
+        spot = Spot(f, row - 1, column_index_from_string(letter) - 2, label_key(f.label))
+        sheets.setdefault(f.sheet, []).append(spot)
+    return {name: tuple(spots) for name, spots in sheets.items()}
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _clean_label(text: object) -> str:
-    return re.sub(r"\s+", "", str(text)).translate(_FULLWIDTH) if text is not None else ""
+def open_workbook(path: Path, data: bytes) -> CalamineWorkbook:
+    """calamine over the bytes; anything it cannot open (a PDF, a broken zip, an encrypted
+    file, a panic inside the Rust reader) is NotAWorkbook."""
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
+        raise NotAWorkbook(
+            f"{path.name} 无法作为 Excel 工作簿打开（{type(exc).__name__}）"
+        ) from exc
 
 
 def read_submission(path: Path, ref: Reference) -> Submission:
-    """Read `path`; problems that make a value unusable are recorded, never raised."""
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except (CalamineError, OSError, ValueError) as exc:
-        raise NotAWorkbook(
-            f"{path.name}: 无法作为 Excel 工作簿打开（{type(exc).__name__}）"
-        ) from exc
-    sub = Submission(path=path, sha256=sha256_of(path))
-    by_sheet: dict[str, list[Field]] = {}
-    for f in ref.fields:
-        by_sheet.setdefault(f.sheet, []).append(f)
-    names = set(wb.sheet_names)
-    for sheet, fields in by_sheet.items():
-        if sheet not in names:
-            sub.problems.append(
-                Finding(
-                    path.name,
-                    sheet,
-                    "",
-                    "",
-                    sheet,
-                    "",
-                    "read.sheet_missing",
-                    f"缺少工作表“{sheet}”。请使用科技厅下发的模板，勿修改工作表名称。",
-                )
-            )
+    """Read `path`; problems that make a value unusable are recorded as findings, never raised
+    (except NotAWorkbook, and OSError when the file cannot be read at all)."""
+    return read_bytes(path, path.read_bytes(), ref)
+
+
+def read_bytes(path: Path, data: bytes, ref: Reference) -> Submission:
+    """Read a workbook's bytes (`path` names it in findings)."""
+    sub = Submission(path=path, sha256=hashlib.sha256(data).hexdigest())
+    wb = open_workbook(path, data)
+    sheets = layout(ref.fields)
+    found = _match_sheets(wb, sheets, sub)
+    for name, spots in sheets.items():
+        if name not in found:
+            if any(s.field.key == TEMPLATE_KEY for s in spots):
+                return _wrong_template(sub, ref)
+            message = _no_sheet(name, wb)
+            sub.problems.append(_finding(sub, name, "", None, "", SHEET_MISSING, message))
             continue
-        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        labels = _label_positions(rows)
-        for f in fields:
-            pos = _locate(rows, labels, f)
-            if pos is None:
-                sub.problems.append(
-                    Finding(
-                        path.name,
-                        sheet,
-                        f.cell,
-                        f.key,
-                        f.label,
-                        "",
-                        "read.label_missing",
-                        f"找不到标签“{f.label}”。请勿修改或删除模板中的标签文字。",
-                    )
-                )
-                continue
-            r, c = pos
-            raw = rows[r][c + 1] if c + 1 < len(rows[r]) else ""
-            cell = f"{get_column_letter(c + 2)}{r + 1}"
-            sub.cells[f.key] = f"{sheet}!{cell}"
-            try:
-                sub.values[f.key] = parse_value(raw, f, ref.year)
-            except ValueError as exc:
-                sub.values[f.key] = None
-                sub.problems.append(
-                    Finding(
-                        path.name,
-                        sheet,
-                        cell,
-                        f.key,
-                        f.label,
-                        _shown(raw),
-                        "read.type",
-                        str(exc),
-                        CRITICAL,
-                    )
-                )
+        actual, grid = found[name]
+        for spot in spots:
+            _read_field(sub, ref, actual, grid, spot)
+            if spot.field.key == TEMPLATE_KEY and sub.values.get(TEMPLATE_KEY) not in (
+                ref.template_versions
+            ):
+                return _wrong_template(sub, ref)
     return sub
 
 
-def _locate(
-    rows: list[list[object]], labels: dict[str, tuple[int, int]], f: Field
-) -> tuple[int, int] | None:
-    """The label's cell: where the template put it if it is still there, else wherever it moved."""
-    col_letter, row = coordinate_from_string(f.cell)
-    r, c = row - 1, column_index_from_string(col_letter) - 2
-    if (
-        r < len(rows)
-        and 0 <= c < len(rows[r])
-        and _clean_label(rows[r][c]) == _clean_label(f.label)
-    ):
-        return r, c
-    return labels.get(_clean_label(f.label))
+def _no_sheet(name: str, wb: CalamineWorkbook) -> str:
+    names = "、".join(f"“{n}”" for n in wb.sheet_names)
+    return (
+        f"缺少工作表“{name}”（本文件的工作表：{names}）；请使用科技厅下发的模板，勿修改工作表名称"
+    )
 
 
-def _label_positions(rows: list[list[object]]) -> dict[str, tuple[int, int]]:
-    found: dict[str, tuple[int, int]] = {}
-    for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            if isinstance(v, str) and v.strip():
-                found.setdefault(_clean_label(v), (r, c))
-    return found
+def _match_sheets(
+    wb: CalamineWorkbook, sheets: Mapping[str, tuple[Spot, ...]], sub: Submission
+) -> dict[str, tuple[str, _Grid]]:
+    """Template sheet → (its name in the workbook, its cells). A name with stray spaces or
+    full-width characters is the same sheet; a renamed sheet is found by its labels when exactly
+    one unclaimed sheet holds them (a warning, so staff know the template was altered)."""
+    by_key = {nz.canonical(n): n for n in wb.sheet_names}
+    out: dict[str, tuple[str, _Grid]] = {}
+    for template in sheets:
+        name = by_key.get(nz.canonical(template))
+        if name is not None:
+            out[template] = (name, _Grid(wb.get_sheet_by_name(name)))
+    for template, spots in sheets.items():
+        if template in out:
+            continue
+        claimed = {name for name, _ in out.values()}
+        labels = {s.label for s in spots}
+        holders = []
+        for name in wb.sheet_names:
+            if name not in claimed:
+                grid = _Grid(wb.get_sheet_by_name(name))
+                if labels & grid.labels().keys():
+                    holders.append((name, grid))
+        if len(holders) == 1:
+            out[template] = holders[0]
+            name = holders[0][0]
+            message = f"工作表“{template}”被改名为“{name}”，已按标签读取；请勿修改模板的工作表名称"
+            sub.problems.append(
+                _finding(sub, name, "", None, "", "read.sheet_renamed", message, WARNING)
+            )
+    return out
 
 
-def _shown(raw: object) -> str:
-    return "" if raw is None else str(raw)
+class _Grid:
+    """One sheet's cells (rows from A1), its merged ranges, and a label index built on demand."""
+
+    def __init__(self, sheet: CalamineSheet):
+        self.rows: Rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+        self.merged_end = {start: end for start, end in merged}
+        self.top_left = {
+            (r, c): start
+            for start, end in merged
+            for r in range(start[0], end[0] + 1)
+            for c in range(start[1], end[1] + 1)
+        }
+        self._labels: dict[str, list[tuple[int, int]]] | None = None
+
+    def get(self, r: int, c: int) -> object:
+        if self.top_left:
+            r, c = self.top_left.get((r, c), (r, c))
+        row = self.rows[r] if r < len(self.rows) else ()
+        return row[c] if 0 <= c < len(row) else None
+
+    def labels(self) -> dict[str, list[tuple[int, int]]]:
+        if self._labels is None:
+            self._labels = {}
+            for r, row in enumerate(self.rows):
+                for c, v in enumerate(row):
+                    if isinstance(v, str) and v.strip():
+                        self._labels.setdefault(label_key(v), []).append((r, c))
+        return self._labels
+
+    def value_cell(self, r: int, c: int) -> tuple[int, int]:
+        """The cell right of the label, or right of the label's merged range."""
+        end = self.merged_end.get((r, c))
+        return r, (end[1] if end else c) + 1
+
+
+@lru_cache(maxsize=4096)
+def _address(r: int, c: int) -> str:
+    return f"{get_column_letter(c + 1)}{r + 1}"
+
+
+def _read_field(sub: Submission, ref: Reference, sheet: str, grid: _Grid, spot: Spot) -> None:
+    f = spot.field
+    at = grid.get(spot.row, spot.col)
+    if at == f.label or label_key(at) == spot.label:
+        pos = (spot.row, spot.col)
+    else:
+        places = grid.labels().get(spot.label, [])
+        if len(places) != 1:
+            where = "、".join(_address(r, c) for r, c in places)
+            message = (
+                f"找到多个“{f.label}”标签（{where}），无法确定填报值；请删除重复的行后重新报送"
+                if places
+                else f"找不到标签“{f.label}”；请勿修改或删除模板中的标签文字"
+            )
+            rule = "read.label_duplicate" if places else "read.label_missing"
+            sub.problems.append(_finding(sub, sheet, f.cell, f, "", rule, message))
+            return
+        pos = places[0]
+    r, c = grid.value_cell(*pos)
+    raw = grid.get(r, c)
+    cell = _address(*grid.top_left.get((r, c), (r, c)))
+    sub.cells[f.key] = f"{sheet}!{cell}"
+    try:
+        sub.values[f.key] = parse_value(raw, f, ref.year)
+    except nz.Refused as exc:
+        sub.values[f.key] = None
+        sub.problems.append(
+            _finding(sub, sheet, cell, f, nz.clean_text(raw) or "", exc.rule, f"{f.label}{exc}")
+        )
+
+
+def _wrong_template(sub: Submission, ref: Reference) -> Submission:
+    """The one finding for a workbook that is not an accepted template (worded by the suite):
+    it replaces whatever reading its 模板版本 found, and nothing else is read."""
+    f = ref.field(TEMPLATE_KEY)
+    sheet, cell = sub.cells.get(TEMPLATE_KEY, f"{f.sheet}!{f.cell}").rsplit("!", 1)
+    value = nz.clean_text(sub.values.get(TEMPLATE_KEY))
+    context = Context(label=f.label, value=value or "空", allowed="、".join(ref.template_versions))
+    message = render(meta_of(SUBMISSION_SUITE, TEMPLATE_RULE), context)
+    sub.problems[:] = [p for p in sub.problems if p.field != TEMPLATE_KEY]
+    sub.problems.append(_finding(sub, sheet, cell, f, value or "", TEMPLATE_RULE, message))
+    return sub
+
+
+def _finding(
+    sub: Submission,
+    sheet: str,
+    cell: str,
+    f: Field | None,
+    value: str,
+    rule: str,
+    message: str,
+    severity: str = CRITICAL,
+) -> Finding:
+    return Finding(
+        file=sub.file_name,
+        sheet=sheet,
+        cell=cell,
+        field=f.key if f else "",
+        label=f.label if f else sheet,
+        value=value,
+        rule=rule,
+        message=message,
+        severity=severity,
+    )
 
 
 def parse_value(raw: object, f: Field, year: int) -> Value:
-    """Turn one cell's content into the field's type, or raise ValueError with a Chinese fix."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    """One cell's content as the field's type (flows.normalise), or nz.Refused with the fix."""
+    if nz.is_blank(raw):
         return None
-    if f.kind in ("money", "pct"):
-        d = _decimal(raw, f)
-        if d != d.quantize(CENT):
-            raise ValueError(f"{f.label}最多保留两位小数，填写的是 {raw}")
-        return d.quantize(CENT)
+    if f.kind == "money":
+        return nz.money(raw, f.unit or "万元")
+    if f.kind == "pct":
+        return nz.percent(raw)
     if f.kind == "int":
-        d = _decimal(raw, f)
-        if d != d.to_integral_value():
-            raise ValueError(f"{f.label}应为整数，填写的是 {raw}")
-        return int(d)
+        return nz.count(raw, f.unit)
     if f.kind == "yesno":
-        word = str(raw).strip().lower()
-        if isinstance(raw, float | int) and not isinstance(raw, bool):
-            word = str(int(raw)) if raw in (0, 1) else word
-        if word in YES_WORDS:
-            return True
-        if word in NO_WORDS:
-            return False
-        raise ValueError(f"{f.label}应填写“是”或“否”，填写的是 {raw}")
+        return nz.yes_no(raw)
     if f.kind == "period":
-        return parse_period(str(raw), year)
+        return nz.period(raw, year)
     if f.kind == "date":
-        if isinstance(raw, datetime):
-            return raw.date()
-        if isinstance(raw, date):
-            return raw
-        try:
-            return date.fromisoformat(str(raw).strip().translate(_FULLWIDTH))
-        except ValueError:
-            raise ValueError(f"{f.label}应为日期（如 {year}-12-31），填写的是 {raw}") from None
-    text = str(raw).strip()
-    if isinstance(raw, float) and raw == int(raw):
-        text = str(int(raw))
-    return text
-
-
-def _decimal(raw: object, f: Field) -> Decimal:
-    if isinstance(raw, bool):
-        raise ValueError(f"{f.label}应为数字，填写的是 {raw}")
-    if isinstance(raw, int | float):
-        # repr of a float is the shortest text that round-trips: 8314.25 stays 8314.25.
-        return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-    text = str(raw).strip().translate(_FULLWIDTH).replace(",", "")
-    if f.unit and text.endswith(f.unit):
-        text = text[: -len(f.unit)].strip()
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        unit = f"（单位：{f.unit}）" if f.unit else ""
-        raise ValueError(f"{f.label}应为数字{unit}，填写的是 {raw}") from None
-
-
-def parse_period(text: str, year: int) -> str:
-    """'2024年度' → '2024'; '2024年07月' → '2024-07'."""
-    m = _PERIOD.match(text.strip().translate(_FULLWIDTH))
-    if not m:
-        raise ValueError(f"报告期应为“{year}年度”或“{year}年MM月”，填写的是 {text}")
-    y = m.group(1) or m.group(3) or m.group(5)
-    month = m.group(2) or m.group(4)
-    if month is None:
-        return y
-    if not 1 <= int(month) <= 12:
-        raise ValueError(f"报告期月份应为 1–12，填写的是 {text}")
-    return f"{y}-{int(month):02d}"
+        return nz.a_date(raw)
+    if f.kind == "grade":
+        return nz.grade(raw)
+    text = nz.clean_text(raw)
+    return nz.halfwidth(text) if text is not None and f.key == TEMPLATE_KEY else text
 
 
 def period_year(period: str) -> int:

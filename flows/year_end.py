@@ -1,18 +1,31 @@
-"""The year-end aggregation flow: the region's indicator table from the warehouse, and its files."""
+"""The year-end aggregation flow: the region's figures from the warehouse, its documents, and the
+year-end alerts.
+
+open the warehouse → figures (grouped SQL) → store the indicator table → write the 自评表 (.xlsx,
+.csv, indicators.json), the report draft (.docx), the HTML page and figures.csv/.json → raise the
+alerts for the annual period → finish the run.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import tasks
+from flows.breakdown import Figures, collect_figures
+from flows.docx_report import write_docx
+from flows.html_report import write_html
 from flows.indicators import BudgetRow, IndicatorResult
 from flows.nightly import settings_for
 from flows.reference import Reference, load_reference
-from flows.report import write_csv, write_json, write_xlsx
+from flows.report import write_csv, write_figures, write_json, write_xlsx
+from flows.scores import Scores
+from flows.settings import Settings
 
 
 @dataclass
@@ -21,62 +34,80 @@ class YearEnd:
     results: list[IndicatorResult]
     budget: list[BudgetRow]
     files: list[Path]
+    scores: Scores | None = None
+    figures: Figures | None = None
+    new_alerts: list[dict[str, Any]] = field(default_factory=list)
 
 
-def write_reports(
-    out: Path, ref: Reference, results: list[IndicatorResult], budget: list[BudgetRow]
-) -> list[Path]:
+def write_reports(out: Path, fig: Figures) -> list[Path]:
+    """Every year-end document for `fig`, in `out`; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
+    year = fig.ref.year
     return [
-        write_xlsx(out / f"自评表_{ref.year}.xlsx", ref, results, budget),
-        write_csv(out / f"自评表_{ref.year}.csv", results, budget),
-        write_json(out / "indicators.json", results),
+        write_xlsx(out / f"自评表_{year}.xlsx", fig),
+        write_csv(out / f"自评表_{year}.csv", fig.results, fig.budget),
+        write_json(out / "indicators.json", fig.results),
+        write_docx(out / f"绩效自评报告_{year}_草稿.docx", fig),
+        write_html(out / f"绩效自评_{year}.html", fig),
+        *write_figures(out, fig),
     ]
 
 
-@task(
-    name="write-reports",
+IO = dict(
     cache_policy=NO_CACHE,
-    timeout_seconds=300,
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=tasks.retry_transient,
 )
-def write_reports_task(
-    out: Path, ref: Reference, results: list[IndicatorResult], budget: list[BudgetRow]
-) -> list[Path]:
-    return write_reports(out, ref, results, budget)
 
 
-@task(
-    name="store-results",
-    cache_policy=NO_CACHE,
-    timeout_seconds=300,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=tasks.retry_transient,
-)
+@task(name="year-end-figures", timeout_seconds=600, **IO)
+def figures_task(url: str, ref: Reference, settings: Settings, period: str) -> Figures:
+    return collect_figures(tasks.engine_for(url), ref, settings, period)
+
+
+@task(name="write-reports", timeout_seconds=300, **IO)
+def write_reports_task(out: Path, fig: Figures) -> list[Path]:
+    return write_reports(out, fig)
+
+
+@task(name="store-results", timeout_seconds=300, **IO)
 def store_results(url: str, ref: Reference, run_id: int, results: list[IndicatorResult]) -> None:
     from warehouse.load import store_indicator_results
 
     store_indicator_results(tasks.engine_for(url), ref, run_id, results)
 
 
+@task(name="raise-alerts", timeout_seconds=300, **IO)
+def raise_alerts_task(
+    url: str, ref: Reference, settings: Settings, run_id: int, period: str, today: date
+) -> list[dict[str, Any]]:
+    from flows.alerts import raise_alerts
+
+    return raise_alerts(tasks.engine_for(url), ref, settings, run_id, period, today)
+
+
 @flow(name="year-end-aggregation", log_prints=False)
 def year_end_aggregation(
-    year: int | None = None, workdir: str | None = None, out: str | None = None
+    year: int | None = None,
+    workdir: str | None = None,
+    out: str | None = None,
+    today: date | None = None,
 ) -> YearEnd:
-    """Compute the 区域绩效目标自评表 for `year` from the warehouse and write it as .xlsx/.csv/.json."""
+    """Compute the year's self-evaluation from the warehouse and write its documents.
+
+    `today` (default: the run's date) decides whether the submission deadline has passed."""
     settings = settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
-    url = settings.database_url
+    url, period = settings.database_url, str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
     try:
-        results, budget = tasks.aggregate_task(url, ref, settings, str(ref.year))
-        store_results(url, ref, run_id, results)
-        files = write_reports_task(Path(out) if out else settings.reports, ref, results, budget)
+        fig = figures_task(url, ref, settings, period)
+        store_results(url, ref, run_id, fig.results)
+        files = write_reports_task(Path(out) if out else settings.reports, fig)
+        new = raise_alerts_task(url, ref, settings, run_id, period, today or date.today())
     except BaseException as exc:
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise
     tasks.finish(url, run_id, "succeeded")
-    return YearEnd(ref.year, results, budget, files)
+    return YearEnd(ref.year, fig.results, fig.budget, files, fig.scores, fig, new)

@@ -1,12 +1,13 @@
-"""The critical gates: what a unit is told, where, and for which file.
+"""The gates: what a unit is told, where, for which file, and how hard (critical or warning).
 
 Submissions are built from literal values for real plan projects of the 2024 reference; every
-batch goes through one GX run on the one process-wide, quiet context.
+batch goes through one GX run per suite on the one process-wide, quiet context.
 """
 
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,20 +15,29 @@ from typing import Any
 
 import pytest
 
-from expectations import load_suite, suite_data
-from flows.records import CRITICAL, Finding, Submission
+from expectations import DocsRun, load_suite, suite_data
+from expectations.runner import suite_names_in
+from flows.records import CRITICAL, WARNING, Finding, Submission
 from flows.reference import Reference, load_reference
 from flows.settings import Settings
 from flows.validate import (
     CONSOLIDATED_SUITE,
     PLAN_ATTRS,
+    PLAN_SUITE,
     SUBMISSION_SUITE,
+    WARNING_SUITE,
+    Thresholds,
     placeholders,
+    plan_frame,
+    previous_figures,
     quiet_gx_context,
     submission_frame,
     validate_consolidated,
+    validate_plan,
     validate_submissions,
 )
+
+SUITES = (SUBMISSION_SUITE, WARNING_SUITE, PLAN_SUITE, CONSOLIDATED_SUITE)
 
 
 @pytest.fixture(scope="module")
@@ -103,25 +113,28 @@ def test_the_factory_fills_every_template_field(ref: Reference) -> None:
 
 
 def test_suites_load_with_every_expectation(ref: Reference) -> None:
-    for name in (SUBMISSION_SUITE, CONSOLIDATED_SUITE):
+    for name in SUITES:
         assert len(load_suite(name).expectations) == len(suite_data(name)["expectations"])
 
 
-def test_every_expectation_says_rule_field_message_and_fix(ref: Reference) -> None:
+def test_every_expectation_says_rule_field_message_fix_and_its_severity(ref: Reference) -> None:
     keys = {f.key for f in ref.fields}
-    for name in (SUBMISSION_SUITE, CONSOLIDATED_SUITE):
+    for name in SUITES:
         for e in suite_data(name)["expectations"]:
             meta = e["meta"]
             assert meta["rule"] and meta["message"] and meta["fix"], e
-            assert meta["field"] in keys, e
+            assert meta["field"] in keys or (meta["field"] == "*" and meta["fields_column"]), e
+            assert e["severity"] == name.split(".")[1], e
 
 
 def test_submission_messages_use_only_known_placeholders(ref: Reference) -> None:
     context = {"label", "value", "unit", "sheet", "cell", "year", "plan", "allowed"}
-    known = {f.key for f in ref.fields} | context | {f"plan_{k}" for k in PLAN_ATTRS}
-    for e in suite_data(SUBMISSION_SUITE)["expectations"]:
-        used = placeholders(e["meta"]["message"]) | placeholders(e["meta"]["fix"])
-        assert used <= known, e["meta"]
+    warnings = {"threshold", "ratio", "base", "minimum", "comparison"}
+    known = {f.key for f in ref.fields} | context | warnings | {f"plan_{k}" for k in PLAN_ATTRS}
+    for name in (SUBMISSION_SUITE, WARNING_SUITE):
+        for e in suite_data(name)["expectations"]:
+            used = placeholders(e["meta"]["message"]) | placeholders(e["meta"]["fix"])
+            assert used <= known, e["meta"]
 
 
 def test_the_submission_suite_covers_the_template(ref: Reference) -> None:
@@ -129,11 +142,16 @@ def test_the_submission_suite_covers_the_template(ref: Reference) -> None:
     by_rule: dict[str, dict[str, dict[str, Any]]] = {}
     for e in suite_data(SUBMISSION_SUITE)["expectations"]:
         by_rule.setdefault(e["meta"]["rule"], {})[e["meta"]["field"]] = e["kwargs"]
-    assert set(by_rule["required"]) == {f.key for f in ref.fields if f.required}
+    assert by_rule["required"] == {"*": {"column": "missing_required"}}
+    empty = Submission(Path("empty.xlsx"), "0" * 64)
+    frame = submission_frame([empty], ref)
+    assert frame.loc[0, "missing_required"].split(",") == [f.key for f in ref.fields if f.required]
     for rule, kind in (("funds_non_negative", "money"), ("counts_non_negative", "int")):
         fields = {f.key: f for f in ref.fields if f.kind == kind and f.key != "project_no"}
         assert set(by_rule[rule]) == set(fields)
         assert all(Decimal(by_rule[rule][k]["min_value"]) == f.lower for k, f in fields.items())
+    counts = {f.key for f in ref.fields if f.kind == "int" and f.key != "project_no"}
+    assert set(by_rule["counts_integer"]) == counts
     rates = {f.key: f for f in ref.fields if f.kind == "pct"}
     assert set(by_rule["rate_within_0_100"]) == set(rates) == {"capability", "satisfaction"}
     for key, f in rates.items():
@@ -168,6 +186,11 @@ def test_the_frame_has_one_row_per_submission_with_plan_columns(ref: Reference) 
     assert frame.loc[0, "plan_allocation"] == 200.0
     assert frame.loc[0, "plan_category"] == "科技创新基地建设"
     assert frame["funds_spent"].dtype == "float64"
+    assert frame.loc[0, "direct_allocation"] == 200.0
+    assert frame.loc[0, "period_year"] == 2024
+    assert (
+        frame.loc[:, ["post_funds_spent", "enterprise_self_raised", "outliers"]].isna().all().all()
+    )
     assert frame.loc[1, ["plan_project_name", "plan_allocation"]].isna().all()
     assert {f.key for f in ref.fields} <= set(frame.columns)
 
@@ -366,7 +389,8 @@ def test_every_failing_row_is_mapped_back_beyond_the_partial_list(ref: Reference
         submission(ref, p.no, funds_spent=Decimal("-1")) if p.no % 4 == 0 else submission(ref, p.no)
         for p in ref.plan
     ]
-    findings = validate_submissions(subs, ref)
+    found = validate_submissions(subs, ref)
+    findings = {k: fs for k, v in found.items() if (fs := [f for f in v if f.severity == CRITICAL])}
     assert list(findings) == [i for i, p in enumerate(ref.plan) if p.no % 4 == 0]
     assert len(findings) == 34
     assert {f.file for fs in findings.values() for f in fs} == {
@@ -392,24 +416,34 @@ def test_the_full_plan_consolidates_to_every_direction_budget(ref: Reference) ->
     assert validate_consolidated(plan_rows(ref), ref) == []
 
 
-def test_a_missing_project_fails_its_direction(ref: Reference) -> None:
+def test_a_missing_project_fails_its_direction_its_kind_count_and_the_total(
+    ref: Reference,
+) -> None:
     rows = [r for r in plan_rows(ref) if r["project_no"] != 46]
-    assert validate_consolidated(rows, ref) == [
-        Finding(
-            file="汇总",
-            sheet="",
-            cell="",
-            field="allocation",
-            label="科技创新基地建设（2024）安排资金",
-            value="5124",
-            rule="direction_allocation_equals_budget",
-            message=(
-                "科技创新基地建设（报告期 2024）已接受报送的安排资金合计 5124 万元，"
-                "与计划类别预算 5324 万元不符，请核对该方向的报送：缺少序号 46 的报送"
-            ),
-            severity=CRITICAL,
-        )
+    findings = validate_consolidated(rows, ref)
+    assert findings[0] == Finding(
+        file="汇总",
+        sheet="",
+        cell="",
+        field="allocation",
+        label="科技创新基地建设（2024）安排资金",
+        value="5124",
+        rule="direction_allocation_equals_budget",
+        message=(
+            "科技创新基地建设（报告期 2024）已接受报送的安排资金合计 5124 万元，"
+            "与计划预算 5324 万元不符，请核对该方向的报送：缺少序号 46 的报送"
+        ),
+        severity=CRITICAL,
+    )
+    assert [(f.rule, f.label, f.value) for f in findings[1:]] == [
+        ("kind_counts_equal_plan", "科技创新基地建设（2024）支持方式", "19"),
+        ("direction_allocation_equals_budget", "合计（2024）安排资金", "10887"),
+        ("kind_counts_equal_plan", "合计（2024）支持方式", "63"),
     ]
+    assert findings[1].message == (
+        "科技创新基地建设（报告期 2024）当前报送中新上直接补助项目 19 个，计划为 20 个，"
+        "请核对该方向的报送：缺少序号 46 的报送"
+    )
 
 
 def test_a_second_current_submission_for_a_project_and_period_fails(ref: Reference) -> None:
@@ -419,6 +453,8 @@ def test_a_second_current_submission_for_a_project_and_period_fails(ref: Referen
     assert [(f.rule, f.label, f.value) for f in findings] == [
         ("direction_allocation_equals_budget", "科技创新基地建设（2024）安排资金", "5524"),
         ("one_current_per_project_period", "科技创新基地建设（2024）项目序号", "序号 46（2 份）"),
+        ("direction_allocation_equals_budget", "合计（2024）安排资金", "11287"),
+        ("one_current_per_project_period", "合计（2024）项目序号", "序号 46（2 份）"),
     ]
 
 
@@ -426,10 +462,244 @@ def test_each_period_is_consolidated_on_its_own(ref: Reference) -> None:
     rows = plan_rows(ref) + [r for r in plan_rows(ref, "2024-07") if r["project_no"] != 3]
     findings = validate_consolidated(rows, ref)
     assert [(f.rule, f.label) for f in findings] == [
-        ("direction_allocation_equals_budget", "区域科技创新体系建设（2024-07）安排资金")
+        ("direction_allocation_equals_budget", "区域科技创新体系建设（2024-07）安排资金"),
+        ("kind_counts_equal_plan", "区域科技创新体系建设（2024-07）支持方式"),
+        ("direction_allocation_equals_budget", "合计（2024-07）安排资金"),
+        ("kind_counts_equal_plan", "合计（2024-07）支持方式"),
     ]
 
 
-def test_an_empty_set_fails_every_direction(ref: Reference) -> None:
+def test_an_empty_set_fails_every_direction_and_the_total(ref: Reference) -> None:
     findings = validate_consolidated([], ref)
-    assert [f.label for f in findings] == [f"{cat}（2024）安排资金" for cat in ref.budget]
+    allocation = [f.label for f in findings if f.rule == "direction_allocation_equals_budget"]
+    assert allocation == [f"{cat}（2024）安排资金" for cat in [*ref.budget, "合计"]]
+    assert len([f for f in findings if f.rule == "kind_counts_equal_plan"]) == 4 * 3 + 3
+
+
+# ----------------------------------------------------------------------------- more critical rules
+
+
+def test_a_fractional_count_is_rejected_as_not_an_integer(ref: Reference) -> None:
+    findings = validate_submissions([submission(ref, 46, achievements=Decimal("2.5"))], ref)
+    assert where(findings) == {0: [("counts_integer", "achievements", "绩效指标", "C4")]}
+    assert findings[0][0].message == "转化科技成果数量（2.5）不是整数，数量请填写整数（单位：项）"
+
+
+def test_direct_support_received_above_the_allocation_is_rejected(ref: Reference) -> None:
+    sub = submission(ref, 46, funds_received=Decimal("200.01"), funds_on_time=Decimal("200.01"))
+    findings = validate_submissions([sub], ref)
+    assert where(findings) == {
+        0: [("received_within_allocation", "funds_received", "资金情况", "C4")]
+    }
+    assert findings[0][0].message == (
+        "引导资金到位（200.01）大于本项目安排资金（200），"
+        "直接补助项目到位的引导资金不得超过安排资金，请核对到位金额（单位：万元）"
+    )
+
+
+def test_post_support_funds_received_are_not_capped_by_the_allocation(ref: Reference) -> None:
+    """Project 58 is 后补助 with no 2024 allocation: its funds arrive after evaluation."""
+    sub = submission(ref, 58, funds_received=Decimal("50"), funds_spent=Decimal("0"))
+    assert validate_submissions([sub], ref) == {}
+
+
+def test_a_period_outside_the_plan_year_is_rejected(ref: Reference) -> None:
+    findings = validate_submissions([submission(ref, 46, period="2023-12")], ref)
+    assert where(findings) == {0: [("period_in_plan_year", "period", "基本信息", "C13")]}
+    assert findings[0][0].message == (
+        "报告期（2023-12）不在 2024 年度内，请选择“2024年度”或 2024 年的某个月份"
+    )
+
+
+def test_prefilled_names_compare_without_bracket_width_or_spaces(ref: Reference) -> None:
+    """Project 8's name is printed with full-width brackets: 超薄柔性玻璃（UTG）下拉成型…"""
+    sub = submission(ref, 8)
+    typed = str(sub.values["project_name"]).replace("（", "(").replace("）", ")") + " "
+    sub.values["project_name"] = typed
+    assert typed != ref.project(8).name  # type: ignore[union-attr]
+    assert validate_submissions([sub], ref) == {}
+
+
+def test_a_value_the_reader_refused_is_not_reported_again_by_the_suite(ref: Reference) -> None:
+    refused = Finding("2024-046.xlsx", "资金情况", "C5", "funds_spent", "实际支出", "abc",
+                      "read.number", "实际支出应填写数字", CRITICAL)  # fmt: skip
+    sub = submission(ref, 46, funds_spent=None)
+    sub.problems.append(refused)
+    assert validate_submissions([sub], ref) == {0: [refused]}
+
+
+def test_a_file_of_another_template_is_not_run_through_the_suites(ref: Reference) -> None:
+    wrong = Finding("2024-046.xlsx", "基本信息", "C4", "template_version", "模板版本", "GF-2023.1",
+                    "template_version_accepted", "…", CRITICAL)  # fmt: skip
+    sub = Submission(Path("2024-046.xlsx"), "0" * 64, values={"template_version": "GF-2023.1"})
+    sub.problems.append(wrong)
+    assert validate_submissions([sub, submission(ref, 1)], ref) == {0: [wrong]}
+
+
+# ----------------------------------------------------------------------------- warnings
+
+
+def test_post_support_spending_is_a_warning_not_a_rejection(ref: Reference) -> None:
+    sub = submission(ref, 58, funds_received=Decimal("20"), funds_spent=Decimal("12.5"))
+    [finding] = validate_submissions([sub], ref)[0]
+    assert (finding.rule, finding.severity, finding.sheet, finding.cell) == (
+        "post_support_spending", WARNING, "资金情况", "C5"
+    )  # fmt: skip
+    assert finding.message == (
+        "本项目为后补助项目，报告期内不应有引导资金支出，实际支出填写的是 12.5 万元，"
+        "后补助资金在绩效评估后拨付，请核对；如确有支出，请在“偏差原因及改进措施”中说明"
+    )
+
+
+def test_an_enterprise_raising_less_than_twice_its_guidance_funds_is_warned(ref: Reference) -> None:
+    """Project 27 (a company, 结转, 90 万元): 自筹 must be at least 2 × 90 (seed 二(二)2(2))."""
+    low = submission(ref, 27, self_raised=Decimal("179.99"))
+    enough = submission(ref, 27, self_raised=Decimal("180"))
+    assert validate_submissions([enough], ref) == {}
+    [finding] = validate_submissions([low], ref)[0]
+    assert (finding.rule, finding.field, finding.severity) == (
+        "enterprise_self_raised_ratio", "self_raised", WARNING
+    )  # fmt: skip
+    assert finding.message == (
+        "企业承担的项目自筹及带动社会投入（179.99 万元）低于引导资金（90 万元）的 2 倍（180 万元），"
+        "企业项目自筹研发投入与引导资金之比应不低于 2:1（自评报告二(二)2(2)），请核对金额或说明原因"
+    )
+
+
+def test_a_research_institute_is_not_held_to_the_enterprise_ratio(ref: Reference) -> None:
+    assert validate_submissions([submission(ref, 46, self_raised=Decimal("0"))], ref) == {}
+
+
+def test_the_plans_direct_support_project_without_allocation_is_warned(ref: Reference) -> None:
+    [finding] = validate_submissions([submission(ref, 45)], ref)[0]
+    assert (finding.rule, finding.field, finding.cell, finding.severity) == (
+        "direct_support_zero_allocation", "allocation", "C12", WARNING
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("satisfaction", "warned"), [("79.99", True), ("80", False)])
+def test_satisfaction_below_the_setting_is_warned(
+    ref: Reference, satisfaction: str, warned: bool
+) -> None:
+    found = validate_submissions([submission(ref, 46, satisfaction=Decimal(satisfaction))], ref)
+    assert [f.rule for f in found.get(0, [])] == (["satisfaction_low"] if warned else [])
+
+
+def test_the_satisfaction_threshold_comes_from_the_settings(ref: Reference) -> None:
+    strict = Thresholds(Decimal("96"), Decimal("10"))
+    [finding] = validate_submissions([submission(ref, 46)], ref, strict)[0]
+    assert finding.message == (
+        "服务对象满意度（95%）低于 96%，请核对满意度调查结果，并在“偏差原因及改进措施”中说明"
+    )
+
+
+def test_a_figure_far_from_its_directions_median_is_warned_as_a_likely_unit_error(
+    ref: Reference,
+) -> None:
+    """Five 科技创新基地建设 projects; one typed 技术合同成交额 in 元 (125000 for 12.5 万元)."""
+    subs = [submission(ref, no) for no in (46, 47, 48, 49, 50)]
+    subs[2].values["contract_value"] = Decimal("125000")
+    found = validate_submissions(subs, ref)
+    assert list(found) == [2]
+    [finding] = found[2]
+    assert (finding.rule, finding.field, finding.sheet, finding.cell, finding.severity) == (
+        "indicator_outlier", "contract_value", "绩效指标", "C9", WARNING
+    )  # fmt: skip
+    assert finding.message == (
+        "技术合同成交额（125000 万元）是本方向本批 5 份报送的中位数（12.5 万元）的 10000 倍，"
+        "可能填错了单位（如把元当作万元）或多填了位数，请核对；如数值无误，无需修改"
+    )
+
+
+def test_fewer_peers_than_the_rule_asks_give_no_median(ref: Reference) -> None:
+    subs = [submission(ref, no) for no in (46, 47, 48, 49)]
+    subs[2].values["contract_value"] = Decimal("125000")
+    assert validate_submissions(subs, ref) == {}
+
+
+def test_a_figure_far_from_the_projects_own_history_is_warned(ref: Reference) -> None:
+    now = submission(ref, 46, trained_staff=4)
+    history = {0: {"project_no": 46, "period": "2024-07", "trained_staff": 400}}
+    [finding] = validate_submissions([now], ref, history=history)[0]
+    assert (finding.rule, finding.field) == ("indicator_outlier", "trained_staff")
+    assert finding.message.startswith(
+        "培训从事技术创新服务人员（4 人次）只有本项目上次报送（报告期 2024-07）（400 人次）的 1/100"
+    )
+
+
+def test_the_outlier_factor_comes_from_the_settings(ref: Reference) -> None:
+    now = submission(ref, 46, trained_staff=4)
+    history = {0: {"project_no": 46, "period": "2024-07", "trained_staff": 400}}
+    loose = Thresholds(Decimal("80"), Decimal("101"))
+    assert validate_submissions([now], ref, loose, history) == {}
+
+
+def test_history_is_the_same_period_first_then_the_latest_earlier_one(ref: Reference) -> None:
+    rows = [
+        {"project_no": 46, "period": "2024-03", "trained_staff": 1},
+        {"project_no": 46, "period": "2024-06", "trained_staff": 2},
+        {"project_no": 46, "period": "2024", "trained_staff": 3},
+        {"project_no": 47, "period": "2024-06", "trained_staff": 4},
+    ]
+    subs = [submission(ref, 46, period="2024"), submission(ref, 46, period="2024-09"),
+            submission(ref, 47, period="2024-03"), submission(ref, 48)]  # fmt: skip
+    got = previous_figures(subs, rows)
+    assert {i: r["trained_staff"] for i, r in got.items()} == {0: 3, 1: 2, 2: 4}
+
+
+# ----------------------------------------------------------------------------- plan, runs, docs
+
+
+def test_the_reference_plan_passes_plan_critical(ref: Reference) -> None:
+    frame = plan_frame(ref)
+    assert list(frame["category"]) == [*ref.budget, "合计"]
+    assert frame.iloc[-1]["allocation"] == Decimal("11087")
+    assert validate_plan(ref) == []
+
+
+def test_a_plan_that_contradicts_its_budget_fails_plan_critical(ref: Reference) -> None:
+    plan = list(ref.plan)
+    plan[45] = replace(plan[45], allocation=Decimal("210"), support_mode="后补助")
+    broken = replace(ref, plan=tuple(plan))
+    assert [(f.file, f.rule, f.label, f.value) for f in validate_plan(broken)] == [
+        ("plan.csv", "plan_allocation_equals_budget", "科技创新基地建设安排资金", "5334"),
+        ("plan.csv", "plan_new_equals_budget", "科技创新基地建设安排资金", "4267"),
+        ("plan.csv", "plan_kind_count", "科技创新基地建设支持方式", "19"),
+        ("plan.csv", "plan_kind_count", "科技创新基地建设支持方式", "10"),
+        ("plan.csv", "plan_allocation_equals_budget", "合计安排资金", "11097"),
+        ("plan.csv", "plan_kind_count", "合计支持方式", "63"),
+        ("plan.csv", "plan_kind_count", "合计支持方式", "25"),
+    ]
+
+
+def test_a_batch_is_validated_once_per_suite_whatever_its_size(ref: Reference) -> None:
+    docs = DocsRun("one-run")
+    subs = [submission(ref, p.no) for p in ref.plan]
+    validate_submissions(subs, ref, docs=docs)
+    assert [name for name, _, _ in docs.results] == [SUBMISSION_SUITE, WARNING_SUITE]
+
+
+def test_data_docs_show_the_runs_suites_and_results(ref: Reference, tmp_path: Path) -> None:
+    docs = DocsRun("nightly-test")
+    validate_plan(ref, docs)
+    validate_submissions([submission(ref, 45), submission(ref, 46, funds_spent=Decimal("-1"))],
+                         ref, docs=docs)  # fmt: skip
+    validate_consolidated(plan_rows(ref), ref, docs)
+    index = docs.build(tmp_path / "data_docs")
+    assert index == (tmp_path / "data_docs" / "index.html").resolve()
+    html = index.read_text(encoding="utf-8")
+    for name in SUITES:
+        assert name in html
+    assert suite_names_in(tmp_path / "data_docs") == sorted(SUITES)
+    pages = list((tmp_path / "data_docs" / "validations").rglob("*.html"))
+    assert len(pages) == 4
+    critical = next(p for p in pages if "submission/critical" in p.as_posix())
+    assert "funds_spent" in critical.read_text(encoding="utf-8")
+
+
+def test_data_docs_of_a_second_run_list_only_that_run(ref: Reference, tmp_path: Path) -> None:
+    for name in ("first", "second"):
+        docs = DocsRun(name)
+        validate_plan(ref, docs)
+        docs.build(tmp_path / name)
+    assert len(list((tmp_path / "second" / "validations").rglob("*.html"))) == 1

@@ -1,14 +1,19 @@
 """Load the reference data and each run's submissions into the warehouse.
 
-A batch goes in one transaction with executemany inserts: either every file of the batch is
-recorded or none is. Submissions are identified by content (SHA-256 per region and year):
+A batch goes in one transaction with bulk inserts (COPY on PostgreSQL, executemany on SQLite):
+either every file of the batch is recorded or none is. Every file received gets one receipt in
+its run, in exactly one state. Submissions are identified by content (SHA-256 per region and
+year):
 
 * a file whose content is already stored, or appeared earlier in the same batch, is a
-  *duplicate*: it adds no row (the stored row is that file) and is counted in its run, so
-  loading the same inbox again changes nothing;
+  *duplicate*: it adds a receipt pointing at the stored submission and nothing else, so loading
+  the same inbox again adds receipts but no submissions, facts or findings;
 * an accepted file for a project and period that already has a current version becomes
-  version n+1 and the earlier one turns *superseded*; within a batch, later files win;
-* a rejected file is stored with its findings and no facts.
+  version n+1 and the earlier one turns *superseded*; within a batch, later files win and the
+  earlier ones are receipted as superseded;
+* a rejected file is stored with its findings and no facts;
+* a file this run already receipted (a retried load task) is not received again: its recorded
+  state is returned.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
-from sqlalchemy.orm import Session
 
 from flows import records
 from flows.reference import Reference
 from warehouse import models as m
-from warehouse.db import upsert
+from warehouse.db import bulk_insert
+from warehouse.dimensions import ensure_reference_data
+from warehouse.dimensions import load_reference_data as load_reference_data  # re-exported
 
 if TYPE_CHECKING:
     from flows.indicators import IndicatorResult
@@ -34,7 +40,10 @@ FACTS: tuple[type[m.Base], ...] = (m.FundExecution, m.IndicatorContribution, m.S
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one batch did: files received, and how many ended in each state."""
+    """What one batch did: files received and how they ended. `accepted` counts the files
+    stored with their facts (those a later file of the same batch superseded included), so
+    received = accepted + rejected + duplicate; `superseded` counts the versions this call
+    turned superseded (stored ones and in-batch ones); `duplicates` names the duplicate files."""
 
     received: int
     accepted: int
@@ -46,46 +55,6 @@ class LoadResult:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def load_reference_data(conn: Connection | Session, ref: Reference) -> None:
-    """Upsert the year's region, directions, units, plan projects and indicators from `ref`.
-
-    Idempotent; a corrected reference file overwrites the stored values."""
-    c = conn.connection() if isinstance(conn, Session) else conn
-    key = {"region_code": ref.region_code, "year": ref.year}
-    upsert(c, m.Region, [{"code": ref.region_code, "name": ref.region_name}], ["code"])
-    year_row = {
-        **key,
-        "fund_name": ref.fund_name,
-        "annual_amount": ref.annual_amount,
-        "central_amount": ref.central_amount,
-        "local_amount": ref.local_amount,
-    }
-    upsert(c, m.PlanYear, [year_row], ["region_code", "year"])
-    directions = [
-        {**key, "name": b.category, "budget_total": b.total, "budget_carried": b.carried,
-         "budget_new": b.new}
-        for b in ref.budget.values()
-    ]  # fmt: skip
-    upsert(c, m.Direction, directions, ["region_code", "year", "name"])
-    units = {p.unit: p.unit_type for p in ref.plan}
-    upsert(c, m.Unit, [{"name": n, "unit_type": t} for n, t in units.items()], ["name"])
-    projects = [
-        {**key, "no": p.no, "name": p.name, "unit": p.unit, "category": p.category,
-         "project_type": p.project_type, "support_mode": p.support_mode,
-         "allocation": p.allocation}
-        for p in ref.plan
-    ]  # fmt: skip
-    upsert(c, m.Project, projects, ["region_code", "year", "no"])
-    indicators = [
-        {**key, "no": t.no, "name": t.name, "level1": t.level1, "level2": t.level2,
-         "operator": t.operator, "target": t.target, "target_text": t.target_text,
-         "unit": t.unit, "rule": t.rule, "field": t.field, "denominator": t.denominator,
-         "condition": t.condition}
-        for t in ref.targets
-    ]  # fmt: skip
-    upsert(c, m.Indicator, indicators, ["region_code", "year", "no"])
 
 
 def start_run(engine: Engine, flow_name: str) -> int:
@@ -112,56 +81,110 @@ def load_batch(
     rejected: Sequence[tuple[records.Submission, Sequence[records.Finding]]],
     findings: Sequence[records.Finding] = (),
 ) -> LoadResult:
-    """Store one run's files, their facts and findings in one transaction; add the outcome to
-    the run's counts. Findings are matched to submissions by file name; those of duplicate
-    files are already stored and are skipped."""
+    """Store one run's files, their receipts, facts and findings in one transaction; add the
+    outcome to the run's counts. Findings are matched to submissions by file name; those of
+    duplicate files are already stored and are skipped."""
     for sub in accepted:
         if sub.project_no is None or sub.period is None:
             raise ValueError(f"{sub.file_name}: an accepted submission needs project_no and period")
     received = [(s, m.ACCEPTED) for s in accepted] + [(s, m.REJECTED) for s, _ in rejected]
+    names = [s.file_name for s, _ in received]
+    if len(set(names)) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"一个批次中文件名重复：{', '.join(twice)}")
     with engine.begin() as conn:
-        load_reference_data(conn, ref)
+        ensure_reference_data(conn, ref)
+        before = _receipted(conn, run_id)
         S = m.Submission
         in_year = (S.region_code == ref.region_code, S.year == ref.year)
-        stored = set(conn.execute(select(S.sha256).where(*in_year)).scalars())
+        stored: dict[str, int | None] = {
+            sha: i for sha, i in conn.execute(select(S.sha256, S.id).where(*in_year))
+        }
         fresh: list[tuple[records.Submission, str]] = []
-        duplicates: list[str] = []
+        new: list[records.Submission] = []
         for sub, state in received:
-            if sub.sha256 in stored:
-                duplicates.append(sub.file_name)
-            else:
-                stored.add(sub.sha256)
+            if sub.file_name in before:
+                if before[sub.file_name][0] != sub.sha256:
+                    raise ValueError(f"{sub.file_name}: 本次运行已收到同名但内容不同的文件")
+                continue
+            new.append(sub)
+            if sub.sha256 not in stored:
+                stored[sub.sha256] = None
                 fresh.append((sub, state))
 
         rows, superseded = _versioned_rows(conn, ref, run_id, fresh)
-        ids = _insert_submissions(conn, rows)
-        by_file = {sub.file_name: i for (sub, _), i in zip(fresh, ids, strict=True)}
-        facts = [(sub, by_file[sub.file_name]) for sub, st in fresh if st == m.ACCEPTED]
-        _insert_facts(conn, facts)
+        bulk_insert(conn, m.Submission, rows)
+        # Keys back by content: SHA-256 is unique per region and year.
+        stored.update(
+            conn.execute(select(S.sha256, S.id).where(*in_year, S.run_id == run_id)).all()
+        )
+        by_file = {row["file_name"]: stored[row["sha256"]] for row in rows}
+        state_of = {row["file_name"]: row["state"] for row in rows}
+        _insert_facts(conn, ref, [(s, by_file[s.file_name]) for s, st in fresh if st == m.ACCEPTED])
         problems = [f for _, fs in rejected for f in fs] + list(findings)
-        _insert_findings(conn, run_id, _unique(problems), by_file, set(duplicates) - set(by_file))
+        skip = {s.file_name for s, _ in received} - set(by_file)
+        _insert_findings(conn, ref, run_id, _unique(problems), by_file, skip)
+        now = rows[0]["received_at"] if rows else _now()
+        receipts = [
+            {"run_id": run_id, "region_code": ref.region_code, "year": ref.year,
+             "file_name": sub.file_name, "sha256": sub.sha256, "received_at": now,
+             "state": state_of.get(sub.file_name, m.DUPLICATE),
+             "submission_id": stored[sub.sha256]}
+            for sub in new
+        ]  # fmt: skip
+        bulk_insert(conn, m.Receipt, receipts)
 
-        result = LoadResult(
-            received=len(received),
-            accepted=len(facts),
-            rejected=len(fresh) - len(facts),
-            duplicate=len(duplicates),
+        n_facts = sum(1 for _, st in fresh if st == m.ACCEPTED)
+        added = LoadResult(
+            received=len(new),
+            accepted=n_facts,
+            rejected=len(fresh) - n_facts,
+            duplicate=len(new) - len(fresh),
             superseded=superseded,
-            duplicates=tuple(duplicates),
         )
         R = m.Run
         conn.execute(
             update(R)
             .where(R.id == run_id)
             .values(
-                received=R.received + result.received,
-                accepted=R.accepted + result.accepted,
-                rejected=R.rejected + result.rejected,
-                duplicate=R.duplicate + result.duplicate,
-                superseded=R.superseded + result.superseded,
+                received=R.received + added.received,
+                accepted=R.accepted + added.accepted,
+                rejected=R.rejected + added.rejected,
+                duplicate=R.duplicate + added.duplicate,
+                superseded=R.superseded + added.superseded,
             )
         )
-    return result
+    return _outcome(received, before, {r["file_name"]: r["state"] for r in receipts}, superseded)
+
+
+def _receipted(conn: Connection, run_id: int) -> dict[str, tuple[str, str]]:
+    """file name → (sha256, state) of the files this run has already receipted."""
+    R = m.Receipt
+    rows = conn.execute(select(R.file_name, R.sha256, R.state).where(R.run_id == run_id))
+    return {name: (sha, state) for name, sha, state in rows}
+
+
+def _outcome(
+    received: Sequence[tuple[records.Submission, str]],
+    before: dict[str, tuple[str, str]],
+    now: dict[str, str],
+    superseded: int,
+) -> LoadResult:
+    """The batch as the caller sees it: every file's state, whether receipted now or by an
+    earlier attempt of this run. `accepted` counts stored accepted files, superseded in-batch
+    ones included, as the run log does."""
+    states = [now.get(s.file_name) or before[s.file_name][1] for s, _ in received]
+    count = {st: states.count(st) for st in set(states)}
+    return LoadResult(
+        received=len(received),
+        accepted=count.get(m.ACCEPTED, 0) + count.get(m.SUPERSEDED, 0),
+        rejected=count.get(m.REJECTED, 0),
+        duplicate=count.get(m.DUPLICATE, 0),
+        superseded=superseded,
+        duplicates=tuple(
+            s.file_name for (s, _), st in zip(received, states, strict=True) if st == m.DUPLICATE
+        ),
+    )
 
 
 def store_indicator_results(
@@ -183,7 +206,7 @@ def store_indicator_results(
         for r in results
     ]  # fmt: skip
     with engine.begin() as conn:
-        load_reference_data(conn, ref)
+        ensure_reference_data(conn, ref)
         conn.execute(delete(IR).where(IR.run_id == run_id))
         if rows:
             conn.execute(insert(IR), rows)
@@ -247,32 +270,34 @@ def _versioned_rows(
     return rows, len(replaced) + in_batch
 
 
-def _insert_submissions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    stmt = insert(m.Submission).returning(m.Submission.id, sort_by_parameter_order=True)
-    return [int(i) for i in conn.execute(stmt, rows).scalars()]
-
-
-def _insert_facts(conn: Connection, subs: Sequence[tuple[records.Submission, int]]) -> None:
+def _insert_facts(
+    conn: Connection, ref: Reference, subs: Sequence[tuple[records.Submission, int | None]]
+) -> None:
     if not subs:
         return
+    where = {"region_code": ref.region_code, "year": ref.year}
     for model in FACTS:
-        fields = [c.name for c in model.__table__.columns if c.name != "submission_id"]
-        rows = [{"submission_id": i, **{f: sub.values.get(f) for f in fields}} for sub, i in subs]
-        conn.execute(insert(model), rows)
+        fields = [c.name for c in model.__table__.columns if c.name not in m.FACT_KEYS]
+        rows = [
+            {"submission_id": i, **where, **{f: sub.values.get(f) for f in fields}}
+            for sub, i in subs
+        ]
+        bulk_insert(conn, model, rows)
 
 
 def _insert_findings(
     conn: Connection,
+    ref: Reference,
     run_id: int,
     findings: Iterable[records.Finding],
-    by_file: dict[str, int],
-    duplicate_files: set[str],
+    by_file: dict[str, int | None],
+    skip: set[str],
 ) -> None:
     rows = [
         {
             "run_id": run_id,
+            "region_code": ref.region_code,
+            "year": ref.year,
             "submission_id": by_file.get(f.file),
             "file": f.file,
             "sheet": f.sheet,
@@ -285,10 +310,9 @@ def _insert_findings(
             "message": f.message,
         }
         for f in findings
-        if f.file not in duplicate_files
+        if f.file not in skip
     ]
-    if rows:
-        conn.execute(insert(m.Finding), rows)
+    bulk_insert(conn, m.Finding, rows)
 
 
 def _unique(findings: Iterable[records.Finding]) -> list[records.Finding]:

@@ -39,6 +39,7 @@ AMOUNT = Numeric(18, 4)
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 SUPERSEDED = "superseded"
+DUPLICATE = "duplicate"
 
 # Named constraints keep SQLite batch migrations and PostgreSQL in step.
 NAMING = {
@@ -147,7 +148,8 @@ class Indicator(Base):
 
 
 class Run(Base):
-    """One row per flow run, with the outcome of every file it received."""
+    """One row per flow run, with how many files it received and how they ended; the files
+    themselves are its receipts."""
 
     __tablename__ = "run"
     __table_args__ = (
@@ -169,8 +171,8 @@ class Run(Base):
 class Submission(Base):
     """One row per distinct file (by SHA-256) received for a region and year.
 
-    A file whose content is already stored is the same submission: it adds no row and counts as
-    `duplicate` in its run. Accepted files of one project and period are numbered 1, 2, ...; only
+    A file whose content is already stored is the same submission: it adds no row here, only a
+    `duplicate` receipt in its run (see Receipt). Accepted files of one project and period are numbered 1, 2, ...; only
     the newest is `accepted` (at most one, by a partial unique index), earlier ones `superseded`.
     """
 
@@ -209,15 +211,61 @@ class Submission(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
 
 
+class Receipt(Base):
+    """One row per file received per run: its name, content hash, when it came, and the one state
+    it ended in: accepted, rejected, duplicate (its bytes were stored before, or earlier in the
+    same batch), or superseded (a later file of the same batch replaced it before the run ended).
+
+    `submission_id` is the stored submission holding those bytes (for a duplicate, the earlier
+    one), so the state a file's content is in *now* is a join away. load_batch always sets it;
+    it may be empty so that a file whose bytes never became a submission can still be receipted.
+    """
+
+    __tablename__ = "receipt"
+    __table_args__ = (
+        _year_fk("receipt"),
+        UniqueConstraint("run_id", "file_name"),
+        CheckConstraint(
+            "state IN ('accepted', 'rejected', 'duplicate', 'superseded')", name="state"
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+    region_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    state: Mapped[str] = mapped_column(String(12))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+
+
 def _submission_pk() -> Mapped[int]:
     return mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True)
+
+
+# Columns every fact table has besides the submission's own values.
+FACT_KEYS = ("submission_id", "region_code", "year")
+
+
+# Region and year repeat the submission's on every fact row, so facts can be filtered and
+# partitioned by region without a join; the plan_year foreign key keeps them honest.
+def _region() -> Mapped[str]:
+    return mapped_column(String(12))
+
+
+def _year() -> Mapped[int]:
+    return mapped_column(Integer)
 
 
 class FundExecution(Base):
     """One row per stored accepted submission (current or superseded): its 资金情况 figures."""
 
     __tablename__ = "fund_execution"
+    __table_args__ = (_year_fk("fund_execution"),)
     submission_id: Mapped[int] = _submission_pk()
+    region_code: Mapped[str] = _region()
+    year: Mapped[int] = _year()
     allocation: Mapped[Decimal | None] = mapped_column(MONEY)
     funds_received: Mapped[Decimal | None] = mapped_column(MONEY)
     funds_spent: Mapped[Decimal | None] = mapped_column(MONEY)
@@ -231,7 +279,10 @@ class IndicatorContribution(Base):
     """One row per stored accepted submission: what the project contributes to each indicator."""
 
     __tablename__ = "indicator_contribution"
+    __table_args__ = (_year_fk("indicator_contribution"),)
     submission_id: Mapped[int] = _submission_pk()
+    region_code: Mapped[str] = _region()
+    year: Mapped[int] = _year()
     achievements: Mapped[int | None] = mapped_column(Integer)
     east_west: Mapped[bool | None] = mapped_column(Boolean)
     central_local: Mapped[bool | None] = mapped_column(Boolean)
@@ -250,7 +301,10 @@ class SelfEvaluation(Base):
     """One row per stored accepted submission: the unit's self-assessment and contact."""
 
     __tablename__ = "self_evaluation"
+    __table_args__ = (_year_fk("self_evaluation"),)
     submission_id: Mapped[int] = _submission_pk()
+    region_code: Mapped[str] = _region()
+    year: Mapped[int] = _year()
     self_grade: Mapped[str | None] = mapped_column(String(10))
     deviation_reason: Mapped[str | None] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(100))
@@ -262,8 +316,11 @@ class Finding(Base):
     """One row per finding per run: a problem in one cell, or in one file when cell is empty."""
 
     __tablename__ = "finding"
+    __table_args__ = (_year_fk("finding"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    region_code: Mapped[str] = _region()
+    year: Mapped[int] = _year()
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
     file: Mapped[str] = mapped_column(String(255))
     sheet: Mapped[str] = mapped_column(String(50))

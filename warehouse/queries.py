@@ -1,4 +1,5 @@
-"""Read the warehouse: current submissions, status per plan project, totals in SQL.
+"""Read the warehouse: current submissions and their totals in SQL (the consolidated view,
+汇总表, is in warehouse/consolidated.py).
 
 "Current" means the accepted (newest) version of each project and period. Sums run in SQL and
 come back as Decimal; a weighted mean is two SQL sums divided in Decimal, so both dialects
@@ -13,7 +14,6 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, Engine, Integer, Numeric, case, func, select
 from sqlalchemy import type_coerce as coerce
 
-from flows.reference import Reference
 from warehouse import models as m
 
 S, P, D = m.Submission, m.Project, m.Direction
@@ -26,7 +26,7 @@ def _fact_columns() -> dict[str, Any]:
         c.name: getattr(model, c.name)
         for model in (F, C, E)
         for c in model.__table__.columns
-        if c.name != "submission_id"
+        if c.name not in m.FACT_KEYS
     }
 
 
@@ -36,7 +36,7 @@ def _summable() -> dict[str, Any]:
         c.name: getattr(model, c.name)
         for model in (F, C)
         for c in model.__table__.columns
-        if c.name != "submission_id"
+        if c.name not in m.FACT_KEYS
         and not (isinstance(c.type, Numeric) and c.type.scale == m.RATE.scale)
     }
 
@@ -67,103 +67,6 @@ def current_submissions(engine: Engine, region: str, year: int) -> list[dict[str
     )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(stmt)]
-
-
-def consolidated_status(
-    engine: Engine, ref: Reference, period: str | None = None
-) -> list[dict[str, Any]]:
-    """One row per plan project: 'submitted' (has a current version), else 'rejected' (only
-    rejected files), else 'missing'; with its accepted version count and rejected file count.
-    With `period`, only that reporting period counts."""
-    where = [S.region_code == ref.region_code, S.year == ref.year]
-    if period is not None:
-        where.append(S.period == period)
-    stats = (
-        select(
-            S.project_no,
-            func.sum(case((S.state == m.ACCEPTED, 1), else_=0)).label("current"),
-            func.sum(case((S.state != m.REJECTED, 1), else_=0)).label("versions"),
-            func.sum(case((S.state == m.REJECTED, 1), else_=0)).label("rejected"),
-        )
-        .where(*where)
-        .group_by(S.project_no)
-        .subquery()
-    )
-    state = case(
-        (stats.c.current > 0, "submitted"), (stats.c.rejected > 0, "rejected"), else_="missing"
-    )
-    stmt = (
-        select(
-            P.no.label("project_no"),
-            P.name,
-            P.unit,
-            P.category,
-            P.allocation,
-            state.label("state"),
-            func.coalesce(stats.c.versions, 0).label("versions"),
-            func.coalesce(stats.c.rejected, 0).label("rejected_files"),
-        )
-        .outerjoin(stats, stats.c.project_no == P.no)
-        .where(P.region_code == ref.region_code, P.year == ref.year)
-        .order_by(P.no)
-    )
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)]
-
-
-def plan_vs_submitted(
-    engine: Engine, ref: Reference, period: str | None = None
-) -> list[dict[str, Any]]:
-    """One row per direction (类别), in the reference's order: budget, planned projects and
-    allocation, and the current submissions' count, allocation, funds received and spent for
-    `period` (default: the annual report, period == the year)."""
-    period = period or str(ref.year)
-    in_year = (P.region_code == ref.region_code, P.year == ref.year)
-    plan = (
-        select(
-            P.category,
-            func.count().label("plan_projects"),
-            func.sum(P.allocation).label("plan_allocation"),
-        )
-        .where(*in_year)
-        .group_by(P.category)
-        .subquery()
-    )
-    submitted = (
-        select(
-            P.category,
-            func.count().label("submitted"),
-            func.sum(F.allocation).label("submitted_allocation"),
-            func.sum(F.funds_received).label("funds_received"),
-            func.sum(F.funds_spent).label("funds_spent"),
-        )
-        .select_from(S)
-        .join(F, F.submission_id == S.id)
-        .join(P, (P.region_code == S.region_code) & (P.year == S.year) & (P.no == S.project_no))
-        .where(*_current(ref.region_code, ref.year, period))
-        .group_by(P.category)
-        .subquery()
-    )
-    stmt = (
-        select(
-            D.name.label("direction"),
-            D.budget_total,
-            func.coalesce(plan.c.plan_projects, 0).label("plan_projects"),
-            func.coalesce(plan.c.plan_allocation, 0).label("plan_allocation"),
-            func.coalesce(submitted.c.submitted, 0).label("submitted"),
-            *[
-                func.coalesce(submitted.c[k], 0).label(k)
-                for k in ("submitted_allocation", "funds_received", "funds_spent")
-            ],
-        )
-        .outerjoin(plan, plan.c.category == D.name)
-        .outerjoin(submitted, submitted.c.category == D.name)
-        .where(D.region_code == ref.region_code, D.year == ref.year)
-    )
-    order = {name: i for i, name in enumerate(ref.categories)}
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    return sorted(rows, key=lambda r: order.get(r["direction"], len(order)))
 
 
 def field_totals(engine: Engine, region: str, year: int, period: str) -> dict[str, Decimal]:

@@ -1,11 +1,12 @@
 """Warehouse fixtures: an empty database on SQLite (a file in tmp_path) and on PostgreSQL (a
-fresh schema per test), the real 2024 reference, and submissions built from literal values."""
+fresh schema per test, see pg.py), the real 2024 reference and copies of it for other regions
+and years, and submissions built from literal values."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
-import os
-import uuid
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
 
 from flows.records import Finding, Submission
 from flows.reference import Reference, load_reference
@@ -22,9 +22,7 @@ from flows.settings import Settings
 from warehouse.db import make_engine, upgrade
 from warehouse.models import Base
 
-POSTGRES_URL = os.environ.get(
-    "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from .pg import postgres_schema
 
 
 @pytest.fixture(scope="session")
@@ -33,29 +31,21 @@ def ref() -> Reference:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database: a new SQLite file, or a new PostgreSQL schema dropped afterwards."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'db' / 'warehouse.sqlite'}")
-        yield eng
-        eng.dispose()
+        yield f"sqlite:///{tmp_path / 'db' / 'warehouse.sqlite'}"
         return
-    admin = make_engine(POSTGRES_URL)
-    schema = f"gf_{uuid.uuid4().hex}"
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}")
-    eng = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the empty database, disposed before the schema is dropped."""
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
 
 
 @pytest.fixture
@@ -76,13 +66,43 @@ def _row_counts(engine: Engine) -> dict[str, int]:
 
 @pytest.fixture
 def row_counts() -> Callable[[Engine], dict[str, int]]:
-    """Rows per warehouse table; the run log grows with every run by design, so it is left out."""
+    """Rows per warehouse table; the run log grows with every run by design, so it is left out
+    (receipts are counted: a file received again is a new receipt)."""
     return _row_counts
+
+
+def copy_reference(
+    ref: Reference, root: Path, year: int, region_code: str, region_name: str
+) -> Reference:
+    """A reference directory <root>/<year>/ copied from `ref`'s, naming another region or year
+    in region.csv, and loaded back through load_reference."""
+    target = root / str(year)
+    shutil.copytree(ref.year_dir, target)
+    path = target / "region.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0].update({"地区代码": region_code, "地区": region_name, "年度": str(year)})
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return load_reference(root, year)
+
+
+@pytest.fixture
+def other_references(ref: Reference, tmp_path: Path) -> dict[str, Reference]:
+    """The 2024 plan as Xinjiang's 2025 (same root) and as Ningxia's 2024 (another root)."""
+    xinjiang = tmp_path / "reference"
+    shutil.copytree(ref.year_dir, xinjiang / "2024")
+    return {
+        "650000/2025": copy_reference(ref, xinjiang, 2025, ref.region_code, ref.region_name),
+        "640000/2024": copy_reference(ref, tmp_path / "ningxia", 2024, "640000", "宁夏回族自治区"),
+    }
 
 
 def _values(ref: Reference, no: int, period: str) -> dict[str, Any]:
     p = ref.project(no)
-    assert p is not None, f"project {no} is not in the 2024 plan"
+    assert p is not None, f"project {no} is not in the {ref.year} plan"
     return {
         "template_version": ref.current_template,
         "project_no": no,
@@ -94,7 +114,7 @@ def _values(ref: Reference, no: int, period: str) -> dict[str, Any]:
         "support_mode": p.support_mode,
         "allocation": p.allocation,
         "period": period,
-        "filled_date": date(2024, 12, 31),
+        "filled_date": date(ref.year, 12, 31),
         "contact": "王芳",
         "phone": "0991-1234567",
         "funds_received": p.allocation,
@@ -125,15 +145,23 @@ MakeSubmission = Callable[..., Submission]
 
 @pytest.fixture
 def make_submission(ref: Reference) -> MakeSubmission:
-    """`make_submission(no, period="2024", file_name=None, **field_values)`: a Submission as the
-    reader would return it. Its SHA-256 follows the values, as a file's follows its bytes."""
+    """`make_submission(no, period=<annual>, file_name=None, of=None, **field_values)`: a
+    Submission as the reader would return it, for the 2024 reference or the Reference `of`; the
+    period defaults to that year's annual report (None means the cell was empty). Its SHA-256
+    follows the values, as a file's follows its bytes."""
 
     def make(
-        no: int, period: str = "2024", file_name: str | None = None, **values: Any
+        no: int,
+        period: Any = ...,
+        file_name: str | None = None,
+        of: Reference | None = None,
+        **values: Any,
     ) -> Submission:
-        typed = {**_values(ref, no, period), **values}
+        of = of or ref
+        period = str(of.year) if period is ... else period
+        typed = {**_values(of, no, period), **values}
         digest = hashlib.sha256(repr(sorted(typed.items())).encode()).hexdigest()
-        cells = {f.key: f"{f.sheet}!{f.cell}" for f in ref.fields}
+        cells = {f.key: f"{f.sheet}!{f.cell}" for f in of.fields}
         name = file_name or f"{no:03d}_{period}.xlsx"
         return Submission(path=Path("inbox") / name, sha256=digest, values=typed, cells=cells)
 

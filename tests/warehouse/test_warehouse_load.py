@@ -1,4 +1,4 @@
-"""Loading batches: idempotent, versioned, duplicate-aware and all-or-nothing."""
+"""Loading batches: idempotent, versioned, duplicate-aware, receipted and all-or-nothing."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from flows.reference import Reference
-from warehouse import load
 from warehouse import models as m
-from warehouse.load import LoadResult, finish_run, load_batch, start_run
+from warehouse.load import LoadResult, finish_run, load_batch, start_run, store_indicator_results
 from warehouse.queries import current_submissions
 
-S = m.Submission
+S, R = m.Submission, m.Receipt
 
 
 def _history(engine: Engine) -> list[tuple[int | None, str | None, int | None, str, str]]:
@@ -31,6 +30,18 @@ def _run(engine: Engine, run_id: int) -> dict[str, object]:
         return {k: row[k] for k in keys}
 
 
+def _receipts(engine: Engine, run_id: int) -> list[tuple[str, str, str | None]]:
+    """(file, state at receipt, the stored submission's file) of one run, in receipt order."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(R.file_name, R.state, S.file_name)
+            .outerjoin(S, S.id == R.submission_id)
+            .where(R.run_id == run_id)
+            .order_by(R.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
 def _load(engine: Engine, ref: Reference, accepted, rejected=(), findings=()) -> LoadResult:
     run_id = start_run(engine, "nightly")
     result = load_batch(engine, ref, run_id, list(accepted), list(rejected), list(findings))
@@ -38,7 +49,7 @@ def _load(engine: Engine, ref: Reference, accepted, rejected=(), findings=()) ->
     return result
 
 
-def test_the_same_batch_loaded_twice_leaves_identical_row_counts(
+def test_the_same_inbox_loaded_twice_adds_duplicate_receipts_and_nothing_else(
     warehouse: Engine, ref: Reference, make_submission, make_finding, row_counts
 ) -> None:
     accepted = [make_submission(no) for no in (1, 13, 61, 109)]
@@ -60,12 +71,21 @@ def test_the_same_batch_loaded_twice_leaves_identical_row_counts(
         duplicates=("001_2024.xlsx", "013_2024.xlsx", "061_2024.xlsx", "109_2024.xlsx",
                     "002_2024.xlsx"),
     )  # fmt: skip
-    assert row_counts(warehouse) == counts
-    assert {k: counts[k] for k in ("submission", "fund_execution", "finding")} == {
+    assert {k: counts[k] for k in ("submission", "fund_execution", "finding", "receipt")} == {
         "submission": 5,
         "fund_execution": 4,
         "finding": 2,
+        "receipt": 5,
     }
+    # The files were received again: five more receipts, and not one more row anywhere else.
+    assert row_counts(warehouse) == {**counts, "receipt": 10}
+    assert _receipts(warehouse, 2) == [
+        ("001_2024.xlsx", "duplicate", "001_2024.xlsx"),
+        ("013_2024.xlsx", "duplicate", "013_2024.xlsx"),
+        ("061_2024.xlsx", "duplicate", "061_2024.xlsx"),
+        ("109_2024.xlsx", "duplicate", "109_2024.xlsx"),
+        ("002_2024.xlsx", "duplicate", "002_2024.xlsx"),
+    ]
     assert _run(warehouse, 2) == {
         "status": "succeeded",
         "received": 5,
@@ -196,43 +216,6 @@ def test_an_accepted_submission_without_project_and_period_is_refused(
     assert row_counts(warehouse) == before
 
 
-def test_a_failure_mid_load_leaves_the_warehouse_unchanged_and_the_next_run_loads_once(
-    warehouse: Engine,
-    ref: Reference,
-    make_submission,
-    row_counts,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _load(warehouse, ref, [make_submission(1)])
-    before = row_counts(warehouse)
-    batch = [make_submission(1, file_name="001_v2.xlsx", brokers=9), make_submission(13)]
-
-    def boom(*args: object) -> None:
-        raise RuntimeError("disk full")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(load, "_insert_facts", boom)
-        run_id = start_run(warehouse, "nightly")
-        with pytest.raises(RuntimeError, match="disk full"):
-            load_batch(warehouse, ref, run_id, batch, [], [])
-        finish_run(warehouse, run_id, "failed", note="disk full")
-
-    assert row_counts(warehouse) == before
-    assert _history(warehouse) == [(1, "2024", 1, "accepted", "001_2024.xlsx")]
-    assert _run(warehouse, run_id)["status"] == "failed"
-    assert _run(warehouse, run_id)["received"] == 0
-
-    retry = _load(warehouse, ref, batch)
-
-    assert retry == LoadResult(2, 2, 0, 0, 1)
-    assert _history(warehouse) == [
-        (1, "2024", 1, "superseded", "001_2024.xlsx"),
-        (1, "2024", 2, "accepted", "001_v2.xlsx"),
-        (13, "2024", 1, "accepted", "013_2024.xlsx"),
-    ]
-    assert row_counts(warehouse)["fund_execution"] == 3
-
-
 def test_money_and_typed_values_come_back_exactly_as_loaded(
     warehouse: Engine, ref: Reference, make_submission
 ) -> None:
@@ -266,8 +249,8 @@ def test_indicator_results_are_stored_once_per_run_and_indicator(
         )  # fmt: skip
 
     run_id = start_run(warehouse, "year-end")
-    load.store_indicator_results(warehouse, ref, run_id, [result(2, "100", "61.35")])
-    stored = load.store_indicator_results(
+    store_indicator_results(warehouse, ref, run_id, [result(2, "100", "61.35")])
+    stored = store_indicator_results(
         warehouse, ref, run_id, [result(2, "163", "100.00"), result(7, "1000.00", "50000.00")]
     )
 
@@ -283,3 +266,86 @@ def test_indicator_results_are_stored_once_per_run_and_indicator(
         (2, "转化科技成果数量", "2024", Decimal("163"), Decimal("100")),
         (7, "带动社会投入与引导资金投入比例", "2024", Decimal("1000"), Decimal("50000")),
     ]
+
+
+def test_every_file_received_ends_in_exactly_one_receipt_state(
+    warehouse: Engine, ref: Reference, make_submission, make_finding
+) -> None:
+    _load(warehouse, ref, [make_submission(61)])
+    bad = make_submission(2, funds_spent=Decimal("400"))
+    batch = [
+        make_submission(13, file_name="013_a.xlsx"),
+        make_submission(13, file_name="013_b.xlsx", brokers=4),
+        make_submission(61, file_name="061_again.xlsx"),
+        make_submission(1),
+        make_submission(1, file_name="copy of 001.xlsx"),
+    ]
+
+    result = _load(warehouse, ref, batch, [(bad, [make_finding(bad.file_name)])])
+
+    assert _receipts(warehouse, 2) == [
+        ("013_a.xlsx", "superseded", "013_a.xlsx"),
+        ("013_b.xlsx", "accepted", "013_b.xlsx"),
+        ("061_again.xlsx", "duplicate", "061_2024.xlsx"),
+        ("001_2024.xlsx", "accepted", "001_2024.xlsx"),
+        ("copy of 001.xlsx", "duplicate", "001_2024.xlsx"),
+        ("002_2024.xlsx", "rejected", "002_2024.xlsx"),
+    ]
+    assert result == LoadResult(6, 3, 1, 2, 1, duplicates=("061_again.xlsx", "copy of 001.xlsx"))
+    assert _run(warehouse, 2) == {
+        "status": "succeeded",
+        "received": 6,
+        "accepted": 3,
+        "rejected": 1,
+        "duplicate": 2,
+        "superseded": 1,
+    }
+
+
+def test_a_receipt_keeps_the_state_at_receipt_and_joins_to_the_current_one(
+    warehouse: Engine, ref: Reference, make_submission
+) -> None:
+    _load(warehouse, ref, [make_submission(13)])
+    _load(warehouse, ref, [make_submission(13, file_name="013_v2.xlsx", brokers=2)])
+
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            select(R.run_id, R.file_name, R.state, S.state, S.version)
+            .join(S, S.id == R.submission_id)
+            .order_by(R.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (1, "013_2024.xlsx", "accepted", "superseded", 1),
+        (2, "013_v2.xlsx", "accepted", "accepted", 2),
+    ]
+
+
+def test_a_retried_load_in_the_same_run_receives_each_file_once(
+    warehouse: Engine, ref: Reference, make_submission, make_finding, row_counts
+) -> None:
+    """A load task retried after its commit (e.g. the acknowledgement was lost) must not turn
+    the run's own files into duplicates: the archive step would then drop them."""
+    bad = make_submission(2, funds_spent=Decimal("400"))
+    batch = [make_submission(1), make_submission(13)]
+    rejected = [(bad, [make_finding(bad.file_name)])]
+    run_id = start_run(warehouse, "nightly")
+    first = load_batch(warehouse, ref, run_id, batch, rejected)
+    counts = row_counts(warehouse)
+
+    retried = load_batch(warehouse, ref, run_id, batch, rejected)
+
+    assert retried == first == LoadResult(3, 2, 1, 0, 0)
+    assert row_counts(warehouse) == counts
+    assert _run(warehouse, run_id)["received"] == 3
+
+
+def test_a_batch_naming_one_file_twice_is_refused_before_anything_is_stored(
+    warehouse: Engine, ref: Reference, make_submission, row_counts
+) -> None:
+    before = row_counts(warehouse)
+    twice = [make_submission(1, file_name="a.xlsx"), make_submission(13, file_name="a.xlsx")]
+
+    with pytest.raises(ValueError, match="文件名重复：a.xlsx"):
+        _load(warehouse, ref, twice)
+
+    assert row_counts(warehouse) == before

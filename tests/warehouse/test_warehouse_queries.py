@@ -9,14 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from flows.reference import Reference
+from warehouse.consolidated import consolidated_status, plan_vs_submitted, submission_history
 from warehouse.load import finish_run, load_batch, start_run
-from warehouse.queries import (
-    consolidated_status,
-    current_submissions,
-    field_totals,
-    plan_vs_submitted,
-    weighted_mean,
-)
+from warehouse.queries import current_submissions, field_totals, weighted_mean
 
 REGION, YEAR = "650000", 2024
 
@@ -159,25 +154,49 @@ def test_consolidated_status_marks_each_plan_project_submitted_rejected_or_missi
         [(bad, [make_finding(bad.file_name)]), (late_fix, [make_finding(late_fix.file_name)])],
     )
     _load(
-        warehouse, ref, [make_submission(13, file_name="v2.xlsx", brokers=5), make_submission(61)]
+        warehouse,
+        ref,
+        [
+            make_submission(13, file_name="v2.xlsx", brokers=5, funds_spent=Decimal("12.34")),
+            make_submission(61, file_name="061_fixed.xlsx"),
+        ],
     )
 
     rows = consolidated_status(warehouse, ref)
     by_no = {r["project_no"]: r for r in rows}
 
     assert len(rows) == 136
-    assert Counter(r["state"] for r in rows) == {"submitted": 4, "rejected": 1, "missing": 131}
-    assert {n: (by_no[n]["state"], by_no[n]["versions"], by_no[n]["rejected_files"])
-            for n in (1, 2, 13, 61, 109, 136)} == {
-        1: ("submitted", 1, 0),
-        2: ("rejected", 0, 1),
-        13: ("submitted", 2, 0),
-        61: ("submitted", 1, 1),
-        109: ("submitted", 1, 0),
-        136: ("missing", 0, 0),
-    }  # fmt: skip
+    assert Counter(r["state"] for r in rows) == {"submitted": 3, "rejected": 1, "missing": 132}
+    keys = ("state", "version", "superseded", "rejected_files", "file_name", "funds_spent")
+    assert {n: tuple(by_no[n][k] for k in keys) for n in (1, 2, 13, 61, 109, 136)} == {
+        1: ("submitted", 1, 0, 0, "001_2024.xlsx", Decimal("10.00")),
+        2: ("rejected", None, 0, 1, "002_2024.xlsx", None),
+        13: ("submitted", 2, 1, 0, "v2.xlsx", Decimal("12.34")),
+        61: ("submitted", 1, 0, 1, "061_fixed.xlsx", Decimal("10.00")),
+        109: ("missing", None, 0, 0, None, None),  # only a monthly report: not the annual one
+        136: ("missing", None, 0, 0, None, None),
+    }
     monthly = consolidated_status(warehouse, ref, period="2024-07")
-    assert [r["project_no"] for r in monthly if r["state"] != "missing"] == [109]
+    assert [(r["project_no"], r["state"]) for r in monthly if r["state"] != "missing"] == [
+        (109, "submitted")
+    ]
+
+
+def test_submission_history_lists_every_stored_file_in_arrival_order_with_its_state(
+    warehouse: Engine, ref: Reference, make_submission, make_finding
+) -> None:
+    bad = make_submission(13, file_name="013_bad.xlsx", funds_spent=Decimal("999"))
+    _load(warehouse, ref, [make_submission(13)], [(bad, [make_finding(bad.file_name)])])
+    _load(warehouse, ref, [make_submission(13, file_name="013_v2.xlsx", brokers=2)])
+
+    rows = submission_history(warehouse, REGION, YEAR, period="2024")
+
+    assert [(r["project_no"], r["version"], r["state"], r["file_name"], r["run_id"])
+            for r in rows] == [
+        (13, 1, "superseded", "013_2024.xlsx", 1),
+        (13, None, "rejected", "013_bad.xlsx", 1),
+        (13, 2, "accepted", "013_v2.xlsx", 2),
+    ]  # fmt: skip
 
 
 def test_plan_vs_submitted_compares_each_direction_with_its_current_annual_reports(

@@ -1,0 +1,220 @@
+"""Running the suites with Great Expectations: one quiet ephemeral context per process, one
+validation per suite per batch, and the run's Data Docs.
+
+Measured here (benchmarks/read_validate.py): a GX run costs ~4 ms per expectation when it only
+says pass/fail (BOOLEAN_ONLY) and ~9 ms when it lists failing rows (COMPLETE); the fixed cost is
+~10 ms. So each batch is validated once with BOOLEAN_ONLY; only when an expectation fails are
+the failing expectations run again, on the same frame, for their rows (the detail pass). A
+clean batch costs one run; a batch with problems one run plus a small one.
+
+Importing this module imports GX (~6 s): import it where validation runs, not at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core.batch_definition import BatchDefinition
+from great_expectations.core.expectation_validation_result import (
+    ExpectationSuiteValidationResult,
+)
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context import AbstractDataContext
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+
+from expectations import DocsRun, load_suite, suite_data
+
+DATASOURCE = "guidefund"
+SITE = "guidefund"
+ROW_KEY = "row_key"
+_DETAIL: dict[str, Any] = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation of a run: its position in the suite, meta and failing rows."""
+
+    order: int
+    meta: dict[str, Any]
+    kwargs: dict[str, Any]
+    row_keys: tuple[int, ...]
+
+
+@lru_cache(maxsize=1)
+def quiet_gx_context() -> AbstractDataContext:
+    """The process's one ephemeral GX context: in memory, no progress bars, no analytics.
+
+    GX 1.24 sends nothing by itself (its usage-statistics sender is gone and the PyPI version
+    check is never called); `analytics_enabled=False` is still set so the config says so.
+    """
+    # Creating the context logs at INFO where it puts its ephemeral docs site; not news to staff.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.enable_analytics(False)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+@cache
+def _batch_definition(asset: str) -> BatchDefinition:
+    sources = quiet_gx_context().data_sources
+    try:
+        datasource = sources.get(DATASOURCE)
+    except KeyError:
+        datasource = sources.add_pandas(DATASOURCE)
+    return datasource.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(asset)
+
+
+@cache
+def suite(name: str) -> Any:
+    """The suite from its JSON, as validated. It is not added to the context: GX validates a
+    registered suite ~2x slower (every expectation re-serialises its configuration)."""
+    return load_suite(name)
+
+
+def _register_for_docs(name: str) -> None:
+    """Data Docs render a suite's page from the context's suite store: a separate copy."""
+    suites = quiet_gx_context().suites
+    try:
+        suites.get(name)
+    except Exception:  # noqa: BLE001 - GX raises its own not-found errors, by version
+        suites.add(load_suite(name))
+
+
+def _raised(info: Mapping[str, Any]) -> str | None:
+    """The exception message GX recorded for an expectation, at top level or per metric."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or info)
+    for value in info.values():
+        if isinstance(value, Mapping) and value.get("raised_exception"):
+            return str(value.get("exception_message") or value)
+    return None
+
+
+def _check_raised(name: str, result: ExpectationSuiteValidationResult) -> None:
+    """An expectation GX could not evaluate (a missing column, a bad parameter) is a bug in the
+    suite or the frame, not a finding about the data."""
+    for r in result.results:
+        error = _raised(r.exception_info or {})
+        if error:
+            config = r.expectation_config
+            raise RuntimeError(f"{name} {config.type} {config.kwargs}: {error}")
+
+
+def _key(kind: str, kwargs: Mapping[str, Any]) -> tuple[object, ...]:
+    """An expectation's identity within a suite: its type and the columns it looks at. GX does
+    not return results in the suite's order, so results are matched back by this key."""
+    columns = tuple(kwargs.get(k) for k in ("column", "column_A", "column_B"))
+    return (kind, *columns, tuple(kwargs.get("column_list") or ()))
+
+
+@cache
+def positions(name: str) -> dict[tuple[object, ...], int]:
+    """Key → position of each expectation in the suite's JSON; two alike is a suite error."""
+    found: dict[tuple[object, ...], int] = {}
+    for i, e in enumerate(suite_data(name)["expectations"]):
+        key = _key(e["type"], e["kwargs"])
+        if key in found:
+            raise ValueError(f"{name}: expectations {found[key]} and {i} check the same thing")
+        found[key] = i
+    return found
+
+
+def _position(name: str, r: Any) -> int:
+    return positions(name)[_key(r.expectation_config.type, r.expectation_config.kwargs)]
+
+
+def run_suite(
+    frame: pd.DataFrame,
+    name: str,
+    parameters: Mapping[str, Any],
+    docs: DocsRun | None = None,
+) -> list[Failure]:
+    """Validate `frame` (with a `row_key` column) against suite `name` in one GX run, plus a
+    detail run of the failing expectations; [] when the batch passes. Failures are in the
+    suite's order."""
+    batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
+    params = dict(parameters)
+    first = batch.validate(suite(name), result_format="BOOLEAN_ONLY", expectation_parameters=params)
+    _check_raised(name, first)
+    failed = {_position(name, r): i for i, r in enumerate(first.results) if not r.success}
+    failures: list[Failure] = []
+    if failed:
+        only = sorted(failed)
+        detail = batch.validate(load_suite(name, only=only), result_format=_DETAIL,
+                                expectation_parameters=params)  # fmt: skip
+        _check_raised(name, detail)
+        for r in detail.results:
+            order, config = _position(name, r), r.expectation_config
+            rows = r.result.get("unexpected_index_list")
+            if r.success or not rows:
+                raise RuntimeError(f"{name} {config.type}: failed without naming its rows")
+            keys = tuple(sorted({int(row[ROW_KEY]) for row in rows}))
+            failures.append(Failure(order, dict(config.meta or {}), dict(config.kwargs), keys))
+            first.results[failed[order]] = r  # the docs show the failing rows, not just "failed"
+    if docs is not None:
+        docs.results.append((name, batch.id, first))
+    return sorted(failures, key=lambda f: f.order)
+
+
+def _site_config(directory: Path) -> dict[str, Any]:
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(directory.resolve()),
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+
+
+def build_data_docs(run: DocsRun, directory: Path) -> Path:
+    """Store the run's results, render them (and their suites) into `directory`, then drop them
+    from the in-memory store, so the index lists this run and a long-lived process stays small."""
+    context = quiet_gx_context()
+    directory.mkdir(parents=True, exist_ok=True)
+    if SITE in context.list_data_docs_sites():
+        context.update_data_docs_site(SITE, _site_config(directory))  # type: ignore[arg-type]
+    else:
+        context.add_data_docs_site(SITE, _site_config(directory))  # type: ignore[arg-type]
+    store = context.validation_results_store
+    run_id = RunIdentifier(run_name=run.name, run_time=datetime.now(UTC))
+    keys: list[ValidationResultIdentifier] = []
+    suites: list[ExpectationSuiteIdentifier] = []
+    for name, batch_id, result in run.results:
+        _register_for_docs(name)
+        suite_id = ExpectationSuiteIdentifier(name=name)
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=batch_id
+        )
+        result.meta["run_id"] = run_id
+        store.store_validation_results(result, key, suite_id)
+        keys.append(key)
+        suites.append(suite_id)
+    try:
+        context.build_data_docs(site_names=[SITE], resource_identifiers=[*keys, *suites])
+    finally:
+        for key in keys:
+            store.remove_key(key)
+    return directory.resolve() / "index.html"
+
+
+def suite_names_in(directory: Path) -> Collection[str]:
+    """The suites a built site has pages for (expectations/<a>/<b>.html → 'a.b')."""
+    pages = directory / "expectations"
+    return sorted(
+        ".".join(p.relative_to(pages).with_suffix("").parts) for p in pages.rglob("*.html")
+    )

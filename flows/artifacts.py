@@ -1,0 +1,142 @@
+"""Prefect artifacts of a run: what a person opens in the Prefect UI instead of reading logs.
+
+Plain functions over plain data (a run summary dict, alert dicts, indicator results, paths), to
+be called inside a flow so each artifact is attached to its run. Every artifact has a key, so the
+UI's Artifacts page also shows the latest one of each kind with its history. An empty table is
+still published (as a sentence), so the latest artifact of a key always describes the latest run.
+Money and rates are shown as exact strings, never floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from flows.notify import number
+
+FIRST_PROBLEMS = 3  # a rejected file's first problems shown; the rest are in its .errors.xlsx
+
+
+def key_for(kind: str, year: int | None = None) -> str:
+    """Artifact keys may hold only lowercase letters, digits and dashes."""
+    return f"{kind}-{year}" if year is not None else kind
+
+
+def run_summary(summary: Mapping[str, Any]) -> UUID:
+    """One-row table: files received / accepted / rejected / duplicate / superseded."""
+    row = {
+        "运行": summary.get("run_id", ""),
+        "年度": summary.get("year", ""),
+        "收到": summary.get("received", 0),
+        "接收": summary.get("accepted", 0),
+        "退回": summary.get("rejected", 0),
+        "重复": summary.get("duplicate", 0),
+        "被替代": summary.get("superseded", 0),
+    }
+    return create_table_artifact(
+        [row],
+        key=key_for("nightly-summary", summary.get("year")),
+        description="汇总运行：收到、接收、退回、重复、被替代的文件数",
+    )
+
+
+def rejected_files(
+    rejected: Mapping[str, Sequence[str]], year: int | None = None, first: int = FIRST_PROBLEMS
+) -> UUID:
+    """The rejected files, each with its first problems (file, sheet!cell, rule, fix)."""
+    key = key_for("rejected-files", year)
+    if not rejected:
+        return create_markdown_artifact("本次没有退回的文件。", key=key, description="退回的文件")
+    rows = [
+        {"文件": name, "首要问题": "\n".join(lines[:first])} for name, lines in rejected.items()
+    ]
+    return create_table_artifact(rows, key=key, description="退回的文件及其首要问题")
+
+
+def alert_table(alerts: Sequence[Mapping[str, Any]], year: int | None = None) -> UUID:
+    """The alerts: severity, subject, rule, value against threshold, period, message."""
+    key = key_for("alerts", year)
+    if not alerts:
+        return create_markdown_artifact("没有预警。", key=key, description="预警")
+    rows = [
+        {
+            "级别": a.get("severity", ""),
+            "对象": a.get("subject", ""),
+            "规则": a.get("rule", ""),
+            "值": number(a.get("value")),
+            "阈值": number(a.get("threshold")),
+            "期间": a.get("period") or "",
+            "说明": a.get("message", ""),
+        }
+        for a in alerts
+    ]
+    return create_table_artifact(rows, key=key, description=f"预警 {len(rows)} 条")
+
+
+def indicator_table(results: Sequence[Any], year: int | None = None) -> UUID:
+    """The indicator table: target, actual, completion and deviation, and whether to explain.
+
+    `results` are flows.indicators.IndicatorResult objects or dicts with the same fields."""
+    rows = []
+    for r in results:
+        d = asdict(r) if is_dataclass(r) and not isinstance(r, type) else dict(r)
+        rows.append(
+            {
+                "序号": d.get("no", ""),
+                "一级指标": d.get("level1", ""),
+                "二级指标": d.get("level2", ""),
+                "三级指标": d.get("indicator", ""),
+                "指标值": f"{d.get('operator', '')}{d.get('target_text', '')}{d.get('unit', '')}",
+                "实际完成值": d.get("actual_text") or number(d.get("actual")),
+                "完成率%": number(d.get("completion_pct")),
+                "偏差率%": number(d.get("deviation_pct")),
+                "需说明": "是" if d.get("needs_explanation") else "",
+            }
+        )
+    return create_table_artifact(
+        rows, key=key_for("indicators", year), description="区域绩效目标完成情况"
+    )
+
+
+def links(files: Sequence[Path], data_docs: Path | None = None, year: int | None = None) -> UUID:
+    """Links to the written reports and to the Data Docs of the run's validation."""
+    lines = [f"- [{Path(f).name}]({Path(f).resolve().as_uri()})" for f in files]
+    if data_docs is not None:
+        lines.append(f"- [校验报告 Data Docs]({Path(data_docs).resolve().as_uri()})")
+    text = "\n".join(lines) if lines else "本次没有写出报告。"
+    return create_markdown_artifact(
+        f"### 报告与校验\n\n{text}\n", key=key_for("reports", year), description="报告与校验"
+    )
+
+
+def publish_nightly(
+    summary: Mapping[str, Any],
+    alerts: Sequence[Mapping[str, Any]] = (),
+    data_docs: Path | None = None,
+    reports: Sequence[Path] = (),
+) -> list[UUID]:
+    """All artifacts of a nightly consolidation, from NightlySummary.as_dict() and its alerts."""
+    year = summary.get("year")
+    made = [
+        run_summary(summary),
+        rejected_files(summary.get("rejected_files") or {}, year),
+        alert_table(alerts, year),
+    ]
+    if data_docs is not None or reports:
+        made.append(links(reports, data_docs, year))
+    return made
+
+
+def publish_year_end(
+    year: int,
+    results: Sequence[Any],
+    files: Sequence[Path],
+    alerts: Sequence[Mapping[str, Any]] = (),
+) -> list[UUID]:
+    """All artifacts of a year-end aggregation: the indicator table, its alerts, its files."""
+    return [indicator_table(results, year), alert_table(alerts, year), links(files, None, year)]

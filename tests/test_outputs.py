@@ -1,0 +1,324 @@
+"""The year-end documents from the 136 sample submissions: figures, breakdowns, the 自评表
+.xlsx, the report draft .docx, the HTML page and figures.csv/.json, each opened back; then the
+flow and `guidefund year-end` end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import Engine, func, select
+
+from flows.breakdown import Figures, collect_figures
+from flows.indicators import plain
+from flows.ingest import read_batch
+from flows.reference import Reference
+from flows.settings import Settings
+from flows.year_end import write_reports
+from warehouse import models as m
+from warehouse.db import make_engine, upgrade
+from warehouse.load import load_batch, start_run
+
+POSTGRES_URL = os.environ.get(
+    "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# The seed's attachment, with 完成率 computed from it: indicator → (actual, completion %).
+SEED_TABLE = {
+    "支持建设科技创新基地项目数量": ("39", "100.00"), "转化科技成果数量": ("122", "74.85"),
+    "支持区域创新载体项目数量": ("5", "100.00"),
+    "支持东西部科技合作及区域协同创新项目数量": ("11", "183.33"),
+    "资金拨付及时率": ("100.00", "111.11"), "带动社会投入与引导资金投入比例": ("2.64", "132.00"),
+    "促进科技投融资金额": ("5567.05", "185.57"), "支持高新技术企业数量": ("45", "195.65"),
+    "支持科技型中小企业数量": ("119", "396.67"), "促进技术合同成交额": ("8868.04", "282.15"),
+    "带动地方投入东西科技合作及区域协同创新资金": ("2172.00", "153.07"),
+    "区域科技创新能力": ("稳步提升", "100.00"),
+    "培训从事技术创新服务人员数量": ("4203", "85.67"),
+    "提供技术咨询/技术服务数量": ("9573", "238.31"),
+    "科技帮扶支撑乡村振兴项目数量": ("5", "125.00"), "培训技术经纪人数量": ("808", "678.99"),
+    "被服务对象满意度": ("95.00", "105.56"),
+}  # fmt: skip
+OVERRUNS = [
+    "支持东西部科技合作及区域协同创新项目数量", "带动社会投入与引导资金投入比例",
+    "促进科技投融资金额", "支持高新技术企业数量", "支持科技型中小企业数量", "促进技术合同成交额",
+    "带动地方投入东西科技合作及区域协同创新资金", "提供技术咨询/技术服务数量", "培训技术经纪人数量",
+]  # fmt: skip
+MISSES = ["转化科技成果数量", "培训从事技术创新服务人员数量"]
+
+
+def load_samples(engine: Engine, ref: Reference, sample_dir: Path) -> None:
+    upgrade(engine)
+    subs = read_batch(sorted(sample_dir.glob("*.xlsx")), ref)
+    load_batch(engine, ref, start_run(engine, "nightly-consolidation"), subs, [])
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    ref: Reference, sample_dir: Path,
+) -> Iterator[tuple[Figures, Path]]:  # fmt: skip
+    """The samples in a warehouse; the figures computed from it and every document written."""
+    out = tmp_path_factory.mktemp(f"reports-{request.param}")
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{out / 'warehouse.sqlite'}")
+        admin = schema = None
+    else:
+        admin, schema = make_engine(POSTGRES_URL), f"gf_out_{uuid.uuid4().hex[:12]}"
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        load_samples(engine, ref, sample_dir)
+        fig = collect_figures(engine, ref, Settings(), "2024")
+        write_reports(out / "docs", fig)
+        yield fig, out / "docs"
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            admin.dispose()
+
+
+def test_every_indicator_equals_the_seed(seeded) -> None:
+    fig, _ = seeded
+    got = {r.indicator: (r.actual_text, f"{r.completion_pct}") for r in fig.results if r.scored}
+    assert got == SEED_TABLE
+    over = [r.indicator for r in fig.results if r.needs_explanation and r.completion_pct >= 130]
+    missed = [r.indicator for r in fig.results if r.needs_explanation and r.completion_pct < 100]
+    assert (over, missed) == (OVERRUNS, MISSES)
+    assert (fig.budget[1].source, fig.budget[1].executed, fig.budget[1].rate_pct) == (
+        "中央财政资金", Decimal("8314.25"), Decimal("74.99"),
+    )  # fmt: skip
+
+
+def test_breakdowns_per_direction_type_and_support_mode(seeded) -> None:
+    fig, _ = seeded
+    directions = {
+        g.group: (g.projects, g.allocation, g.spent, g.execution_pct) for g in fig.groups["类别"]
+    }
+    assert directions == {
+        "区域科技创新体系建设": (10, Decimal(855), Decimal("623.64"), Decimal("72.94")),
+        "科技创新基地建设": (49, Decimal(5324), Decimal("4007.16"), Decimal("75.27")),
+        "科技成果转移转化": (45, Decimal(4093), Decimal("2953.27"), Decimal("72.15")),
+        "自由探索类基础研究": (32, Decimal(815), Decimal("730.18"), Decimal("89.59")),
+        "合计": (136, Decimal(11087), Decimal("8314.25"), Decimal("74.99")),
+    }
+    kinds = {g.group: (g.projects, g.allocation) for g in fig.groups["立项类型"]}
+    assert kinds == {
+        "结转": (48, Decimal(1525)),
+        "新上": (88, Decimal(9562)),
+        "合计": (136, Decimal(11087)),
+    }
+    modes = {g.group: (g.projects, g.submitted, g.execution_pct) for g in fig.groups["支持方式"]}
+    assert modes == {
+        "直接补助": (112, 112, Decimal("74.99")), "后补助": (24, 24, None),
+        "合计": (136, 136, Decimal("74.99")),
+    }  # fmt: skip
+
+
+def test_grade_distribution_by_direction(seeded) -> None:
+    fig, _ = seeded
+    assert {d: (c["优"], c["良"], c["未报"]) for d, c in fig.grades.items()} == {
+        "区域科技创新体系建设": (8, 2, 0), "科技创新基地建设": (44, 5, 0),
+        "科技成果转移转化": (38, 7, 0), "自由探索类基础研究": (31, 1, 0), "合计": (121, 15, 0),
+    }  # fmt: skip
+
+
+def test_the_units_reasons_are_gathered_under_their_indicators(seeded) -> None:
+    fig, _ = seeded
+    by_name = {r.indicator: [x.project_no for x in fig.reasons.get(r.no, [])] for r in fig.results}
+    assert by_name["促进技术合同成交额"] == [58]
+    assert by_name["提供技术咨询/技术服务数量"] == [88]
+    assert by_name["培训技术经纪人数量"] == [104]
+    assert by_name["转化科技成果数量"] == []
+
+
+def test_the_self_evaluation_workbook_has_the_attachments_layout(seeded) -> None:
+    _, docs = seeded
+    wb = load_workbook(docs / "自评表_2024.xlsx")
+    ws = wb["区域绩效目标自评表"]
+    rows = {r[0].row: [c.value for c in r] for r in ws.iter_rows(max_col=6)}
+    by_first = {v[0]: v for v in rows.values() if v[0]}
+    assert by_first["中央财政资金"][1:4] == [11087, 8314.25, pytest.approx(0.7499)]
+    assert by_first["地方资金"][1:4] == [0, 0, None]
+    assert by_first["地方主管部门"][1] == "新疆维吾尔自治区财政厅、科技厅"
+    header = next(n for n, v in rows.items() if v[2] == "三级指标")
+    assert rows[header] == [
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "指标值",
+        "全年实际完成值",
+        "未完成原因和改进措施",
+    ]
+    contract = next(v for v in rows.values() if v[2] == "促进技术合同成交额")
+    assert contract[3:6] == [
+        "≥3143 万元", "8868.04 万元",
+        "项目58（新疆电子研究所股份有限公司）：签订成交了一项大额技术合同，促进技术合同成交额超出预期。",
+    ]  # fmt: skip
+    missed = next(v for v in rows.values() if v[2] == "转化科技成果数量")
+    assert missed[5] == "单位未说明原因，请补充原因和改进措施"
+    met = next(v for v in rows.values() if v[2] == "支持建设科技创新基地项目数量")
+    assert met[5] is None
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    first = header + 1
+    assert {
+        f"A{first}:A{first + 5}",
+        f"B{first}:B{first + 4}",
+        f"A{first + 6}:A{first + 16}",
+    } <= merged
+    assert int(ws.page_setup.paperSize) == 9  # A4 in the OOXML paper-size list
+    assert (ws.sheet_properties.pageSetUpPr.fitToPage, ws.page_setup.fitToWidth) == (True, 1)
+    assert ws.print_title_rows == f"${header}:${header}"
+
+
+def test_the_report_draft_uses_the_seeds_phrasing(seeded) -> None:
+    _, docs = seeded
+    doc = Document(str(docs / "绩效自评报告_2024_草稿.docx"))
+    text = [p.text for p in doc.paragraphs]
+    assert (
+        "2024 年度，下达的引导资金 11087 万元，支持项目 136 个，其中，新上项目 88 项，结转项目 48 项。"
+        in text
+    )
+    assert (
+        "b.新疆向科技部、财政部备案为转化科技成果数量指标，指标值为≥163项，新疆实际完成值为122项，"
+        "完成率为74.85%，偏差率为25.15%。"
+    ) in text
+    assert (
+        "a.新疆向科技部、财政部备案为带动社会投入与引导资金投入比例指标，指标值为≥2，"
+        "新疆实际完成值为2.64，完成率为132%，偏差率为32%。"
+    ) in text
+    four = text[text.index("1. 未完成指标值的指标") : text.index("3. 下一步改进措施：【待补充】")]
+    assert sum(p.startswith("（") for p in four) == 11
+    assert (
+        "（9）培训技术经纪人数量指标，指标值为≥119人次，新疆实际完成值为808人次，完成率为678.99%，"
+        "偏差率为578.99%。偏差原因：项目104（新疆高新人才运营管理有限公司）：超额完成技术经纪人培训工作。"
+    ) in four
+    assert (
+        "经计算，2024 年度中央引导地方科技发展资金绩效自评价得分为 94.59 分，其中：预算执行 7.50 分、"
+        "产出指标 47.48 分、效益指标 29.61 分、满意度指标 10.00 分，自评结果为“优”。"
+    ) in text
+    assert (
+        "经综合评议，2024年度新疆实施的136项（含后补助项目24项）引导资金项目，121项评价结果为“优”，15项评价结果为“良”。具体情况如下："
+        in text
+    )
+    directions = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert directions[2] == ["科技创新基地建设", "49", "49", "5324", "4007.16", "75.27%"]
+    scores = [[c.text for c in row.cells] for row in doc.tables[-1].rows]
+    assert scores[-1] == ["合计", "100", "", "94.59", "95", "-0.41"]
+    assert (round(doc.sections[0].page_width.cm, 1), round(doc.sections[0].page_height.cm, 1)) == (
+        21.0,
+        29.7,
+    )
+
+
+class Charts(HTMLParser):
+    """The chart elements of the page, by their data-* attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svg: list[str] = []
+        self.items: list[tuple[str, str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "svg":
+            self.svg.append(a["id"])
+        elif tag in ("rect", "line") and "class" in a:
+            self.items.append((self.svg[-1], a["class"], a))
+
+
+def test_the_html_page_charts_the_figures(seeded) -> None:
+    _, docs = seeded
+    page = (docs / "绩效自评_2024.html").read_text(encoding="utf-8")
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in page
+    charts = Charts()
+    charts.feed(page)
+    assert charts.svg == ["completion", "execution", "grades"]
+    bars = {
+        a["data-indicator"]: a["data-value"]
+        for s, c, a in charts.items
+        if s == "completion" and c == "bar"
+    }
+    assert bars == {name: plain(Decimal(pct)) for name, (_, pct) in SEED_TABLE.items()}
+    lines = sorted(
+        a["data-pct"] for s, c, a in charts.items if s == "completion" and c == "ref-line"
+    )
+    assert lines == ["100", "130"]
+    executions = {
+        a["data-group"]: a["data-value"]
+        for s, c, a in charts.items
+        if s == "execution" and c == "bar"
+    }
+    assert executions == {"区域科技创新体系建设": "72.94", "科技创新基地建设": "75.27",
+                          "科技成果转移转化": "72.15", "自由探索类基础研究": "89.59", "合计": "74.99"}  # fmt: skip
+    grades = {
+        (a["data-direction"], a["data-grade"]): a["data-count"]
+        for s, c, a in charts.items
+        if c == "seg"
+    }
+    assert grades == {("区域科技创新体系建设", "优"): "8", ("区域科技创新体系建设", "良"): "2",
+                      ("科技创新基地建设", "优"): "44", ("科技创新基地建设", "良"): "5",
+                      ("科技成果转移转化", "优"): "38", ("科技成果转移转化", "良"): "7",
+                      ("自由探索类基础研究", "优"): "31", ("自由探索类基础研究", "良"): "1"}  # fmt: skip
+
+
+def test_the_same_figures_as_csv_and_json(seeded) -> None:
+    _, docs = seeded
+    data = json.loads((docs / "figures.json").read_text(encoding="utf-8"))
+    row = next(d for d in data["indicators"] if d["indicator"] == "培训从事技术创新服务人员数量")
+    assert (row["actual"], row["completion_pct"], row["deviation_pct"], row["reasons"]) == (
+        4203, 85.67, 14.33, [],
+    )  # fmt: skip
+    assert (data["scores"]["total"], data["scores"]["self_total"], data["scores"]["difference"]) == (
+        94.59, 95, -0.41,
+    )  # fmt: skip
+    assert data["grades"]["合计"]["优"] == 121
+    with (docs / "figures.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = [tuple(r) for r in csv.reader(f)]
+    assert rows[0] == ("表", "对象", "项目", "值", "单位")
+    assert ("得分", "合计", "得分", "94.59", "分") in rows
+    assert ("指标", "转化科技成果数量", "完成率", "74.85", "%") in rows
+    assert ("类别", "科技创新基地建设", "实际支出", "4007.16", "万元") in rows
+    assert ("等级分布", "合计", "良", "15", "个") in rows
+
+
+# --- the flow and the command, under Prefect ---------------------------------------------------
+
+
+@pytest.mark.prefect
+def test_guidefund_year_end_writes_every_document_and_prints_the_scores(
+    tmp_path: Path, ref: Reference, sample_dir: Path, prefect_harness: None, capsys
+) -> None:
+    from flows.cli import main
+
+    work = tmp_path / "work"
+    engine = make_engine(f"sqlite:///{work / 'warehouse.sqlite'}")
+    load_samples(engine, ref, sample_dir)
+    out = tmp_path / "out"
+    assert main(["year-end", "--year", "2024", "--workdir", str(work), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "  合计：7.50 + 47.48 + 29.61 + 10.00 = 94.59 分，等级“优”" in printed
+    assert "  自评：8 + 49 + 28 + 10 = 95 分，等级“优”；计算得分与自评相差 -0.41 分" in printed
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["自评表_2024.xlsx", "自评表_2024.csv", "indicators.json", "绩效自评报告_2024_草稿.docx",
+         "绩效自评_2024.html", "figures.csv", "figures.json"]
+    )  # fmt: skip
+    assert all(f"已写出 {out / name}" in printed for name in ("figures.json", "绩效自评_2024.html"))
+    with engine.connect() as conn:
+        raised = dict(conn.execute(select(m.Alert.rule, func.count()).group_by(m.Alert.rule)).all())
+        run = conn.execute(select(m.Run.flow_name, m.Run.status).order_by(m.Run.id.desc())).first()
+    assert (raised["indicator.overrun"], raised["indicator.miss"]) == (9, 2)
+    assert tuple(run) == ("year-end-aggregation", "succeeded")
