@@ -24,6 +24,10 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/demo_stages.py
+	$(BIN)/python benchmarks/read_validate.py
+	$(BIN)/python benchmarks/warehouse_load.py
+	$(BIN)/python benchmarks/year_end_sql.py
+	$(BIN)/python benchmarks/prefect_server.py
 
 clean:
 	rm -rf $(WORKDIR)

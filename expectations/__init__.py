@@ -1,8 +1,9 @@
 """The GX 1.x expectation suites, stored as reviewed JSON next to this module.
 
-Each expectation's `meta` carries the rule id, the field key and the Chinese message and fix
-templates that `flows.validate` turns into findings. Importing this package is cheap; GX is
-imported only when a suite is loaded.
+Each expectation's `meta` carries the rule id, the field key (or "*" and the frame column that
+lists the fields) and the Chinese message and fix templates; `render` fills them, here, so the
+reader (flows.workbook) and the gates (flows.validate) word a rule the same way. Importing this
+package is cheap; GX is imported only when a suite is loaded or run (expectations.runner).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ other files given (their direction's median).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,8 +48,12 @@ def verdict(findings: Sequence[Finding]) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from flows.cli import reference_for, settings_from
     from flows.ingest import read_batch
+    from flows.settings import quiet_environment
 
     settings = settings_from(args)
+    # GX reads its environment at import; no Prefect here, so no Prefect home is created.
+    for key, value in quiet_environment(settings).items():
+        os.environ.setdefault(key, value)
     ref = reference_for(settings, args.year)
     paths = [Path(name) for name in args.files]
     codes = []

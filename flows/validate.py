@@ -467,12 +467,17 @@ def plan_frame(ref: Reference) -> pd.DataFrame:
 
 def _gate(frame: pd.DataFrame, suite: str, ref: Reference, file: str, docs: DocsRun | None,
           extra: Any = None) -> list[Finding]:  # fmt: skip
-    """Run a per-direction suite; findings in frame order, then suite order."""
+    """Run a per-direction suite; findings in frame order, then suite order. An expectation
+    whose meta says `unless: <rule>` stays silent on rows where that rule already failed."""
     rows = frame.set_index("row_key").to_dict("index")
+    failures = run_suite(frame, suite, {}, docs)
+    failed = {(str(x.meta["rule"]), key) for x in failures for key in x.row_keys}
     found: list[tuple[int, int, Finding]] = []
-    for failure in run_suite(frame, suite, {}, docs):
+    for failure in failures:
         f = ref.field(failure.meta["field"])
         for key in failure.row_keys:
+            if (failure.meta.get("unless"), key) in failed:
+                continue
             row = rows[key]
             context = Context({k: text(v) for k, v in row.items()})
             context.update(label=f.label, unit=f.unit, **(extra(row) if extra else {}))

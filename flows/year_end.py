@@ -3,7 +3,7 @@ year-end alerts.
 
 open the warehouse → figures (grouped SQL) → store the indicator table → write the 自评表 (.xlsx,
 .csv, indicators.json), the report draft (.docx), the HTML page and figures.csv/.json → raise the
-alerts for the annual period → finish the run.
+alerts for the annual period → finish the run → artifacts and notification of new alerts.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import tasks
+from flows import artifacts, notify, tasks
 from flows.breakdown import Figures, collect_figures
 from flows.docx_report import write_docx
 from flows.html_report import write_html
@@ -110,4 +110,9 @@ def year_end_aggregation(
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise
     tasks.finish(url, run_id, "succeeded")
+    # After the warehouse run is closed: a notifier outage fails the Prefect run (visible in the UI)
+    # without marking the stored results failed.
+    seen = notify.alert_rows(tasks.engine_for(url), year=ref.year, run_id=run_id)
+    artifacts.publish_year_end(ref.year, fig.results, files, seen)
+    notify.notify_new_alerts(settings, run_id)
     return YearEnd(ref.year, fig.results, fig.budget, files, fig.scores, fig, new)
