@@ -100,10 +100,12 @@ def run(tmp: Path, repeat: int) -> None:
         return time.perf_counter() - t
 
     t_migrate_and_load, t_load = timed(fresh_load)
-    from flows.tasks import aggregate
+    from flows.breakdown import consolidate
+    from flows.tasks import engine_for
 
     url = f"sqlite:///{tmp / 'work' / 'bench.sqlite'}"
-    t_agg, _ = timed(lambda: aggregate(url, ref, settings, "2024"), repeat)
+    under, over = settings.explain_under_pct, settings.explain_over_pct
+    t_agg, _ = timed(lambda: consolidate(engine_for(url), ref, "2024", under, over), repeat)
 
     from flows.nightly import nightly_consolidation
     from flows.year_end import year_end_aggregation

@@ -1,6 +1,8 @@
 """The `guidefund` command.
 
-Exit codes: 0 done; 1 done, with rejected files (or, for `check`, a file that would be rejected);
+Exit codes: 0 done; 1 done, but something needs attention (rejected files or new alerts for
+`nightly`, missing or rejected submissions for `status`, findings for `audit`, a file that would be
+rejected for `check`); `demo` exits 0 whenever it ran;
 2 could not run (bad arguments, unreadable reference data or configuration, warehouse unreachable,
 or for `check` a file that is not a workbook at all).
 """
@@ -69,7 +71,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
     summary = nightly_consolidation(year=args.year, workdir=str(settings.workdir))
     _print_nightly(summary.as_dict(), args.json)
-    return EXIT_ATTENTION if summary.rejected else EXIT_OK
+    return EXIT_ATTENTION if summary.rejected or summary.new_alerts else EXIT_OK
 
 
 def _print_nightly(summary: dict[str, object], as_json: bool) -> None:
@@ -86,6 +88,9 @@ def _print_nightly(summary: dict[str, object], as_json: bool) -> None:
             print(f"    {line}")
     for message in summary["consolidated_findings"]:  # type: ignore[attr-defined]
         print(f"  汇总检查：{message}")
+    print(f"  提醒 {summary['warnings']} 条，新预警 {summary['new_alerts']} 条")
+    print(f"  汇总表：{summary['consolidated_xlsx']}")
+    print(f"  校验报告（Data Docs）：{summary['data_docs']}")
 
 
 def cmd_year_end(args: argparse.Namespace) -> int:
@@ -104,11 +109,18 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 def cmd_indicators(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     prepare_runtime(settings)
+    from flows.breakdown import consolidate
     from flows.report import indicators_json, render_text
-    from flows.tasks import aggregate
+    from flows.tasks import engine_for
 
     ref = reference_for(settings, args.year)
-    results, budget = aggregate(settings.database_url, ref, settings, str(ref.year))
+    results, budget, _ = consolidate(
+        engine_for(settings.database_url),
+        ref,
+        str(ref.year),
+        settings.explain_under_pct,
+        settings.explain_over_pct,
+    )
     if args.json:
         print(json.dumps(indicators_json(results), ensure_ascii=False, indent=2))
     else:
@@ -154,7 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     for path in done.files:
         print(f"已写出 {path}")
-    return EXIT_ATTENTION if summary.rejected else EXIT_OK
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:

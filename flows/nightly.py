@@ -1,14 +1,17 @@
 """The nightly consolidation flow: check the plan → read the inbox → validate (one GX run per
-suite) → load → check the consolidation → file away → Data Docs."""
+suite) → load → check the consolidation → alerts → 汇总表 → file away → Data Docs → artifacts and
+notification of new alerts."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
 
 from prefect import flow
 
 from expectations import DocsRun
-from flows import tasks
+from flows import artifacts, notify, tasks
 from flows.reference import load_reference
 from flows.settings import Settings
 
@@ -26,6 +29,8 @@ class NightlySummary:
     consolidated_findings: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
+    new_alerts: int = 0
+    consolidated_xlsx: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -37,12 +42,18 @@ def settings_for(workdir: str | None) -> Settings:
 
 @flow(name="nightly-consolidation", log_prints=False)
 def nightly_consolidation(
-    year: int | None = None, workdir: str | None = None, period: str | None = None
+    year: int | None = None,
+    workdir: str | None = None,
+    period: str | None = None,
+    today: date | None = None,
 ) -> NightlySummary:
-    """Consolidate every workbook waiting in <workdir>/inbox into the warehouse."""
+    """Consolidate every workbook waiting in <workdir>/inbox into the warehouse.
+
+    `period` is the consolidation checked and alerted on ('2024' annual, '2024-07' a month);
+    `today` (default: the run's date) decides whether the submission deadline has passed."""
     settings = settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
-    url = settings.database_url
+    url, current = settings.database_url, period or str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
     docs = DocsRun(f"nightly-consolidation-{run_id}")
     try:
@@ -51,7 +62,11 @@ def nightly_consolidation(
         history = tasks.read_history(url, ref)
         accepted, rejected, warnings = tasks.validate_batch(subs, ref, settings, history, docs)
         loaded = tasks.load_submissions(url, ref, run_id, accepted, rejected, warnings)
-        problems = tasks.check_consolidated(url, ref, period or str(ref.year), docs)
+        problems = tasks.check_consolidated(url, ref, current, docs)
+        new_alerts = tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today())
+        table = tasks.write_consolidated(
+            url, ref, settings.reports / f"汇总表_{current}.xlsx", current
+        )
         tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
         index = tasks.build_docs(docs, settings.data_docs)
     except BaseException as exc:
@@ -73,6 +88,15 @@ def nightly_consolidation(
         consolidated_findings=[f.message for f in problems],
         warnings=sum(f.file not in loaded.duplicates for f in warnings),
         data_docs=index,
+        new_alerts=len(new_alerts),
+        consolidated_xlsx=str(table),
     )
     tasks.finish(url, run_id, "succeeded")
+    # After the warehouse run is closed: a notifier outage fails the Prefect run (visible in the UI)
+    # without marking the stored consolidation failed.
+    seen = notify.alert_rows(tasks.engine_for(url), year=ref.year, run_id=run_id)
+    artifacts.publish_nightly(
+        summary.as_dict(), seen, data_docs=Path(index) if index else None, reports=[table]
+    )
+    notify.notify_new_alerts(settings, run_id)
     return summary

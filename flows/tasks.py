@@ -6,9 +6,10 @@ go away by themselves; validation is never retried.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -16,7 +17,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from expectations import DocsRun
-from flows.indicators import BudgetRow, IndicatorResult, budget_rows, evaluate
 from flows.ingest import file_away, list_inbox, read_batch, split, warnings_of
 from flows.records import Finding, Submission
 from flows.reference import Reference
@@ -167,35 +167,19 @@ def finish(url: str, run_id: int, status: str, note: str | None = None) -> None:
     finish_run(engine_for(url), run_id, status, note)
 
 
-def aggregate(
-    url: str, ref: Reference, settings: Settings, period: str
-) -> tuple[list[IndicatorResult], list[BudgetRow]]:
-    """The indicator table and budget block from SQL aggregates over the current submissions."""
-    from warehouse.queries import field_totals, weighted_mean
+@task(name="raise-alerts", timeout_seconds=300, **IO)
+def raise_alerts(
+    url: str, ref: Reference, settings: Settings, run_id: int, period: str, today: date
+) -> list[dict[str, Any]]:
+    """Alert rows for the current consolidation; returns only the new ones (deduplicated)."""
+    from flows.alerts import raise_alerts as raise_alert_rows
 
-    engine = engine_for(url)
-    sums = field_totals(engine, ref.region_code, ref.year, period)
-    means: dict[str, Decimal] = {}
-    for t in ref.targets:
-        if t.rule in ("weighted_mean", "qualitative"):
-            mean = weighted_mean(
-                engine, ref.region_code, ref.year, period, t.field, t.denominator or "allocation"
-            )
-            if mean is not None:
-                means[t.field] = mean
-    results = evaluate(ref, sums, means, settings.explain_under_pct, settings.explain_over_pct)
-    return results, budget_rows(ref, sums.get("funds_spent", Decimal(0)))
+    return raise_alert_rows(engine_for(url), ref, settings, run_id, period, today)
 
 
-@task(
-    name="aggregate-indicators",
-    cache_policy=NO_CACHE,
-    timeout_seconds=600,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=retry_transient,
-)
-def aggregate_task(
-    url: str, ref: Reference, settings: Settings, period: str
-) -> tuple[list[IndicatorResult], list[BudgetRow]]:
-    return aggregate(url, ref, settings, period)
+@task(name="write-consolidated", timeout_seconds=300, **IO)
+def write_consolidated(url: str, ref: Reference, path: Path, period: str) -> Path:
+    """The 汇总表 workbook: one row per plan project with its submission state."""
+    from flows.status import write_consolidated_xlsx
+
+    return write_consolidated_xlsx(engine_for(url), ref, path, period)

@@ -78,15 +78,6 @@ def store_results(url: str, ref: Reference, run_id: int, results: list[Indicator
     store_indicator_results(tasks.engine_for(url), ref, run_id, results)
 
 
-@task(name="raise-alerts", timeout_seconds=300, **IO)
-def raise_alerts_task(
-    url: str, ref: Reference, settings: Settings, run_id: int, period: str, today: date
-) -> list[dict[str, Any]]:
-    from flows.alerts import raise_alerts
-
-    return raise_alerts(tasks.engine_for(url), ref, settings, run_id, period, today)
-
-
 @flow(name="year-end-aggregation", log_prints=False)
 def year_end_aggregation(
     year: int | None = None,
@@ -105,7 +96,7 @@ def year_end_aggregation(
         fig = figures_task(url, ref, settings, period)
         store_results(url, ref, run_id, fig.results)
         files = write_reports_task(Path(out) if out else settings.reports, fig)
-        new = raise_alerts_task(url, ref, settings, run_id, period, today or date.today())
+        new = tasks.raise_alerts(url, ref, settings, run_id, period, today or date.today())
     except BaseException as exc:
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise

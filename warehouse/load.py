@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from flows import records
 from flows.reference import Reference
 from warehouse import models as m
-from warehouse.db import bulk_insert
+from warehouse.db import bulk_insert, refresh_statistics
 from warehouse.dimensions import ensure_reference_data
 from warehouse.dimensions import load_reference_data as load_reference_data  # re-exported
 
@@ -154,6 +154,9 @@ def load_batch(
                 superseded=R.superseded + added.superseded,
             )
         )
+    refresh_statistics(
+        engine, [m.Submission.__table__, *(t.__table__ for t in FACTS), m.Receipt.__table__]
+    )
     return _outcome(received, before, {r["file_name"]: r["state"] for r in receipts}, superseded)
 
 
