@@ -31,12 +31,11 @@ from sqlalchemy import Engine  # noqa: E402
 
 from flows.records import Finding, Submission, Value  # noqa: E402
 from flows.reference import CARRIED, DIRECT, NEW, POST, Field, Reference  # noqa: E402
+from flows.template import prefill  # noqa: E402
 from warehouse.db import upgrade  # noqa: E402
 from warehouse.load import LoadResult, finish_run, load_batch, start_run  # noqa: E402
 
 CENT = Decimal("0.01")
-PREFILLED = ("project_no", "project_name", "unit_name", "unit_type", "category", "project_type",
-             "support_mode", "allocation", "period", "template_version")  # fmt: skip
 
 
 def synthetic_reference(
@@ -102,20 +101,9 @@ def synthetic_submissions(
     period = period or str(ref.year)
     subs = []
     for p in ref.plan[:n]:
-        values: dict[str, Value] = {
-            "template_version": ref.current_template,
-            "project_no": p.no,
-            "project_name": p.name,
-            "unit_name": p.unit,
-            "unit_type": p.unit_type,
-            "category": p.category,
-            "project_type": p.project_type,
-            "support_mode": p.support_mode,
-            "allocation": p.allocation,
-            "period": period,
-        }
+        values: dict[str, Value] = {**prefill(p, ref), "period": period}
         for f in ref.fields:
-            if f.key not in PREFILLED:
+            if f.key not in values:
                 values[f.key] = _draw(f, rng, ref.year)
         values["funds_received"] = values["funds_on_time"] = p.allocation
         spent = p.allocation * Decimal(rng.randint(50, 100)) / 100

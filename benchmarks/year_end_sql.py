@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -31,10 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from synthetic import store, synthetic_reference, synthetic_submissions  # noqa: E402
+from timing import timed  # noqa: E402
 
 from flows.alerts import evaluate_alerts  # noqa: E402
 from flows.breakdown import collect_figures  # noqa: E402
@@ -47,15 +48,6 @@ from warehouse.queries import current_submissions  # noqa: E402
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FRESH_TIMEOUT_S = 60
 TABLES = ("project", "submission", "fund_execution", "indicator_contribution", "self_evaluation")
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
 
 
 def peak_mib(fn: Callable[[], object]) -> float:

@@ -22,7 +22,9 @@ def test_an_unknown_year_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["template", "--year", "2031", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith("guidefund: 参考数据有误：") and "没有 2031 年度的参考数据目录" in err[0]
+    assert (
+        err[0].startswith("guidefund: 参考数据有误：") and "没有 2031 年度的参考数据目录" in err[0]
+    )
 
 
 def test_an_unknown_project_number_is_refused(tmp_path: Path, capsys) -> None:

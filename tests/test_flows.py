@@ -102,7 +102,9 @@ def test_nightly_writes_the_consolidated_table_and_raises_year_end_alerts(demo_r
     workdir, nightly, _, _ = demo_run
     assert nightly.consolidated_xlsx == str(workdir / "reports" / "汇总表_2024.xlsx")
     sheet = load_workbook(nightly.consolidated_xlsx)["汇总表"]
-    numbers = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if isinstance(row[0], int)]
+    numbers = [
+        row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if isinstance(row[0], int)
+    ]
     assert numbers == list(range(1, 137))
     assert nightly.new_alerts > 0
     assert nightly.data_docs.endswith("index.html")

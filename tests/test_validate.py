@@ -20,6 +20,7 @@ from expectations.runner import suite_names_in
 from flows.records import CRITICAL, WARNING, Finding, Submission
 from flows.reference import Reference, load_reference
 from flows.settings import Settings
+from flows.template import prefill
 from flows.validate import (
     CONSOLIDATED_SUITE,
     PLAN_ATTRS,
@@ -55,15 +56,7 @@ def submission(ref: Reference, no: int, **changes: Any) -> Submission:
     p = ref.project(no)
     assert p is not None
     values: dict[str, Any] = {
-        "template_version": "GF-2024.1",
-        "project_no": p.no,
-        "project_name": p.name,
-        "unit_name": p.unit,
-        "unit_type": p.unit_type,
-        "category": p.category,
-        "project_type": p.project_type,
-        "support_mode": p.support_mode,
-        "allocation": p.allocation,
+        **prefill(p, ref),
         "period": "2024",
         "filled_date": date(2025, 1, 15),
         "contact": "王芳",

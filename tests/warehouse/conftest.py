@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from flows.records import Finding, Submission
 from flows.reference import Reference, load_reference
 from flows.settings import Settings
+from flows.template import prefill
 from warehouse.db import make_engine, upgrade
 from warehouse.models import Base
 
@@ -104,15 +105,7 @@ def _values(ref: Reference, no: int, period: str) -> dict[str, Any]:
     p = ref.project(no)
     assert p is not None, f"project {no} is not in the {ref.year} plan"
     return {
-        "template_version": ref.current_template,
-        "project_no": no,
-        "project_name": p.name,
-        "unit_name": p.unit,
-        "unit_type": p.unit_type,
-        "category": p.category,
-        "project_type": p.project_type,
-        "support_mode": p.support_mode,
-        "allocation": p.allocation,
+        **prefill(p, ref),
         "period": period,
         "filled_date": date(ref.year, 12, 31),
         "contact": "王芳",
