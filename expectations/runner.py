@@ -59,8 +59,9 @@ def quiet_gx_context() -> AbstractDataContext:
     GX 1.24 sends nothing by itself (its usage-statistics sender is gone and the PyPI version
     check is never called); `analytics_enabled=False` is still set so the config says so.
     """
-    # Creating the context logs at INFO where it puts its ephemeral docs site; not news to staff.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX pins this module's logger to INFO (data_context/types/base.py) and logs where it puts
+    # the ephemeral docs site each time a context is made: not news to staff.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.enable_analytics(False)
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
