@@ -80,12 +80,10 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     t_import, _ = timed(lambda: __import__("flows.validate"))
     from expectations import suite_data
     from expectations.runner import run_suite
+    from flows.outliers import Thresholds, find_outliers, load_warning_rules
     from flows.validate import (
         SUBMISSION_SUITE,
         WARNING_SUITE,
-        Thresholds,
-        find_outliers,
-        load_warning_rules,
         quiet_gx_context,
         submission_frame,
         submission_parameters,

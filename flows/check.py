@@ -65,7 +65,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in sorted({p for p in paths if p.is_file()} - {s.path for s in subs}):
         print(f"{path}：无法读取该文件（被占用或没有权限）", file=sys.stderr)
         codes.append(NOT_READABLE)
-    from flows.validate import Thresholds, validate_submissions
+    from flows.outliers import Thresholds
+    from flows.validate import validate_submissions
 
     found = validate_submissions(subs, ref, Thresholds.of(settings))
     for i, sub in enumerate(subs):

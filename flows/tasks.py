@@ -105,7 +105,8 @@ def validate_batch(
 ) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]], list[Finding]]:
     """One GX run per suite over the whole batch: accepted, rejected (with every finding) and
     the accepted files' warnings."""
-    from flows.validate import Thresholds, previous_figures, validate_submissions
+    from flows.outliers import Thresholds, previous_figures
+    from flows.validate import validate_submissions
 
     found = validate_submissions(
         subs, ref, Thresholds.of(settings), previous_figures(subs, history), docs

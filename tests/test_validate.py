@@ -17,6 +17,7 @@ import pytest
 
 from expectations import DocsRun, load_suite, suite_data
 from expectations.runner import suite_names_in
+from flows.outliers import Thresholds, previous_figures
 from flows.records import CRITICAL, WARNING, Finding, Submission
 from flows.reference import Reference, load_reference
 from flows.settings import Settings
@@ -27,10 +28,8 @@ from flows.validate import (
     PLAN_SUITE,
     SUBMISSION_SUITE,
     WARNING_SUITE,
-    Thresholds,
     placeholders,
     plan_frame,
-    previous_figures,
     quiet_gx_context,
     submission_frame,
     validate_consolidated,
