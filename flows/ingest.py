@@ -15,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from flows.progress import file_progress
 from flows.records import CRITICAL, WARNING, Finding, Submission
 from flows.reference import Reference
 from flows.workbook import NOT_WORKBOOK, NotAWorkbook, read_bytes
@@ -44,27 +45,28 @@ def list_inbox(inbox: Path) -> list[Path]:
     )
 
 
-def read_batch(paths: Iterable[Path], ref: Reference) -> list[Submission]:
+def read_batch(paths: Sequence[Path], ref: Reference) -> list[Submission]:
     """Every readable path becomes a Submission; one bad file never stops the batch: a file
     that is not a workbook, or that the reader fails on, carries a finding saying so."""
-    subs = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            log.warning("%s 暂时无法读取，留在收件箱等待下次运行：%s", path.name, exc)
-            continue
-        try:
-            subs.append(read_bytes(path, data, ref))
-        except NotAWorkbook as exc:
-            subs.append(
-                _unreadable(path, data, NOT_WORKBOOK, f"{exc}；请提交用科技厅模板填写的 .xlsx 文件")
-            )
-        except Exception as exc:  # noqa: BLE001 - a reader bug must not cost the other files
-            log.exception("reading %s failed", path.name)
-            message = f"读取文件时出错（{type(exc).__name__}）；请另存为 .xlsx 后重新报送，如仍出错请联系科技厅"
-            subs.append(_unreadable(path, data, "read.failed", message))
-    return subs
+    with file_progress(len(paths), "读取填报文件") as step:
+        return [sub for path in paths if (sub := _read_one(path, ref, step)) is not None]
+
+
+def _read_one(path: Path, ref: Reference, step: Callable[[], None]) -> Submission | None:
+    step()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        log.warning("%s 暂时无法读取，留在收件箱等待下次运行：%s", path.name, exc)
+        return None
+    try:
+        return read_bytes(path, data, ref)
+    except NotAWorkbook as exc:
+        return _unreadable(path, data, NOT_WORKBOOK, f"{exc}；请提交用科技厅模板填写的 .xlsx 文件")
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not cost the other files
+        log.exception("reading %s failed", path.name)
+        message = f"读取文件时出错（{type(exc).__name__}）；请另存为 .xlsx 后重新报送，如仍出错请联系科技厅"
+        return _unreadable(path, data, "read.failed", message)
 
 
 def _unreadable(path: Path, data: bytes, rule: str, message: str) -> Submission:
