@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from flows.validate import (
     validate_plan,
     validate_submissions,
 )
+from tests.quirks import valid_values
 
 SUITES = (SUBMISSION_SUITE, WARNING_SUITE, PLAN_SUITE, CONSOLIDATED_SUITE)
 
@@ -54,34 +54,14 @@ def submission(ref: Reference, no: int, **changes: Any) -> Submission:
     """A valid annual submission for plan project `no`, with `changes` applied to its values."""
     p = ref.project(no)
     assert p is not None
+    # The typed values a reader returns for quirks.valid_values: the period normalised.
     values: dict[str, Any] = {
         **prefill(p, ref),
-        "period": "2024",
-        "filled_date": date(2025, 1, 15),
-        "contact": "王芳",
-        "phone": "0991-1234567",
-        "funds_received": p.allocation,
-        "funds_spent": p.allocation,
-        "funds_on_time": p.allocation,
+        **valid_values(ref, no),
+        "period": str(ref.year),
         "self_raised": Decimal("1060"),
-        "local_east_west": Decimal("0"),
-        "financing": Decimal("0"),
-        "achievements": 2,
-        "east_west": False,
-        "central_local": False,
-        "hightech_firms": 1,
-        "sme_firms": 3,
-        "contract_value": Decimal("12.5"),
-        "trained_staff": 40,
-        "consulting": 25,
-        "rural": True,
-        "brokers": 0,
-        "capability": Decimal("90"),
-        "satisfaction": Decimal("95"),
-        "self_grade": "良",
-        "deviation_reason": None,
+        **changes,
     }
-    values.update(changes)
     cells = {f.key: f"{f.sheet}!{f.cell}" for f in ref.fields}
     return Submission(Path(f"2024-{no:03d}.xlsx"), sha256="0" * 64, values=values, cells=cells)
 
