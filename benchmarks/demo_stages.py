@@ -116,7 +116,7 @@ def run(tmp: Path, repeat: int) -> None:
         f"  read + parse by label                  {t_read * ms:9.1f} ms  {t_read / n * ms:.2f} ms/file"
         f"  ({t_read / t_bare:.2f}x bare read)"
     )
-    print(f"  validate (one GX run, whole batch)     {t_validate * ms:9.1f} ms")
+    print(f"  validate (GX suites, once per batch)   {t_validate * ms:9.1f} ms")
     print(
         f"  read + validate                        {(t_read + t_validate) * ms:9.1f} ms"
         f"  ({(t_read + t_validate) / t_bare:.1f}x bare read)"
