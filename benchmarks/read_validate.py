@@ -33,7 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import timed  # noqa: E402
+from timing import bare_read, timed  # noqa: E402
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -97,14 +97,6 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     data_sheets = list(dict.fromkeys(f.sheet for f in ref.fields))
     blobs = [(p, p.read_bytes()) for p in paths]  # also warms the page cache for everyone
 
-    def bare() -> int:
-        cells = 0
-        for p in paths:
-            wb = CalamineWorkbook.from_path(str(p))
-            for name in wb.sheet_names:
-                cells += len(wb.get_sheet_by_name(name).to_python())
-        return cells
-
     def calamine_share() -> None:
         for _, data in blobs:
             wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -116,7 +108,7 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
                              thresholds.outlier_factor, {})  # fmt: skip
     frame = submission_frame(subs, ref, outliers)
     stages: dict[str, Callable[[], Any]] = {
-        "bare": bare,
+        "bare": lambda: bare_read(paths),
         "read": lambda: read_batch(paths, ref),
         "validate": lambda: validate_submissions(subs, ref, thresholds),
         "calamine": calamine_share,

@@ -25,6 +25,7 @@ from flows.indicators import (
     gather_reasons,
     rounded,
 )
+from flows.records import json_number
 from flows.reference import Reference
 from flows.scores import Scores, compute_scores, load_bands
 from flows.settings import Settings
@@ -51,7 +52,7 @@ class GroupRow:
     execution_pct: Decimal | None  # spent / allocation; None when nothing was allocated
 
     def as_json(self) -> dict[str, object]:
-        return {k: float(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        return {k: json_number(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
 
 
 def period_month(period: str) -> int | None:
@@ -271,9 +272,9 @@ class Figures:
             "budget": [
                 {
                     "source": b.source,
-                    "budget": float(b.budget),
-                    "executed": float(b.executed),
-                    "rate_pct": None if b.rate_pct is None else float(b.rate_pct),
+                    "budget": json_number(b.budget),
+                    "executed": json_number(b.executed),
+                    "rate_pct": None if b.rate_pct is None else json_number(b.rate_pct),
                 }
                 for b in fig.budget
             ],  # fmt: skip
@@ -282,9 +283,9 @@ class Figures:
             "breakdowns": {by: [g.as_json() for g in rows] for by, rows in fig.groups.items()},
             "grades": fig.grades,
             "thresholds": {
-                "explain_under_pct": float(fig.explain_under_pct),
-                "explain_over_pct": float(fig.explain_over_pct),
-                "year_end_execution_min_pct": float(fig.year_end_min_pct),
+                "explain_under_pct": json_number(fig.explain_under_pct),
+                "explain_over_pct": json_number(fig.explain_over_pct),
+                "year_end_execution_min_pct": json_number(fig.year_end_min_pct),
             },
         }
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flows.records import json_number
 from flows.reference import Band, Project, Reference, Target
 
 HUNDRED = Decimal(100)
@@ -69,7 +70,7 @@ class IndicatorResult:
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {}
         for k, v in asdict(self).items():
-            out[k] = float(v) if isinstance(v, Decimal) else v  # JSON numbers; text keeps exactness
+            out[k] = json_number(v) if isinstance(v, Decimal) else v
         return out
 
 

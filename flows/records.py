@@ -55,3 +55,16 @@ class Submission:
     def period(self) -> str | None:
         v = self.values.get("period")
         return v if isinstance(v, str) else None
+
+
+def json_number(value: Decimal) -> int | float | str:
+    """A Decimal for JSON output, exactly: an int, or a float whose shortest repr prints the same
+    digits (true of every 2-place amount below 10^13), else the exact digits as a string.
+
+    Money stays Decimal everywhere it is summed or compared; this is only the last step of writing
+    it out, checked so that no reader of the JSON gets a different number than the warehouse holds.
+    """
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    return as_float if Decimal(repr(as_float)) == value else format(value, "f")

@@ -25,6 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from flows.indicators import BudgetRow, IndicatorResult, plain, rounded
+from flows.records import json_number
 from flows.reference import Reference
 
 ONE = Fraction(1)
@@ -68,8 +69,8 @@ class Scores:
         return None if self.self_total is None else self.total - self.self_total
 
     def as_json(self) -> dict[str, object]:
-        def num(v: Decimal | None) -> float | None:
-            return None if v is None else float(v)
+        def num(v: Decimal | None) -> int | float | str | None:
+            return None if v is None else json_number(v)
 
         return {
             "total": num(self.total),

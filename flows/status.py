@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
+from flows.records import json_number
 from flows.reference import Reference
 from warehouse.consolidated import (
     MISSING,
@@ -196,11 +197,9 @@ def _ranges(numbers: Sequence[int]) -> str:
 
 
 def _json(summary: dict[str, Any]) -> str:
-    # JSON numbers, as indicators.json has them; the Decimals have 2 places, so the shortest
-    # float repr prints the same digits.
     def number(v: object) -> object:
         if isinstance(v, Decimal):
-            return float(v)
+            return json_number(v)
         raise TypeError(type(v).__name__)
 
     return json.dumps(summary, ensure_ascii=False, indent=2, default=number)

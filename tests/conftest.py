@@ -47,3 +47,18 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def migrated_warehouse(request: pytest.FixtureRequest, tmp_path: Path):
+    """An empty warehouse at the head migration: a new SQLite file, or a new PostgreSQL schema."""
+    from tests.pg import warehouse_url
+    from warehouse.db import make_engine, upgrade
+
+    with warehouse_url(request.param, tmp_path) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()

@@ -4,9 +4,6 @@ validation warnings, written to the warehouse and deduplicated; on SQLite and Po
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,37 +19,15 @@ from flows.samples import generate
 from flows.settings import Settings
 from flows.template import prefill
 from warehouse import models as m
-from warehouse.db import make_engine, upgrade
 from warehouse.load import load_batch, start_run
 
-POSTGRES_URL = os.environ.get(
-    "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 JULY, ANNUAL = "2024-07", "2024"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty warehouse at head: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
-        return
-    admin = make_engine(POSTGRES_URL)
-    schema = f"gf_alerts_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+@pytest.fixture
+def db(migrated_warehouse: Engine) -> Engine:
+    """An empty warehouse at head (tests/conftest.py: SQLite and PostgreSQL)."""
+    return migrated_warehouse
 
 
 _SAMPLES: dict[int, dict[int, dict[str, Any]]] = {}

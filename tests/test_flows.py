@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from flows.reference import Reference
 
-from .warehouse.pg import postgres_schema
+from .pg import postgres_schema
 
 pytestmark = pytest.mark.prefect
 

@@ -17,7 +17,6 @@ from flows.indicators import IndicatorResult, evaluate, gather_reasons
 from flows.records import Submission
 from flows.reference import Reference
 from flows.template import prefill
-from warehouse.db import make_engine, upgrade
 from warehouse.load import load_batch, start_run
 
 UNDER, OVER = Decimal(100), Decimal(130)
@@ -144,32 +143,10 @@ def test_the_explanation_thresholds_are_parameters(ref: Reference) -> None:
 # --- the fund weights, in SQL on SQLite and PostgreSQL --------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path):
-    import os
-    import uuid
-
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
-        upgrade(engine)
-        yield engine
-        engine.dispose()
-        return
-    url = os.environ.get(
-        "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    admin, schema = make_engine(url), f"gf_ind_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+@pytest.fixture
+def db(migrated_warehouse: Engine) -> Engine:
+    """An empty warehouse at head (tests/conftest.py: SQLite and PostgreSQL)."""
+    return migrated_warehouse
 
 
 def stored(engine: Engine, ref: Reference, rows: dict[int, dict[str, object]]) -> None:

@@ -21,8 +21,8 @@ from flows.records import CRITICAL, WARNING, Finding
 from flows.reference import Reference
 from flows.workbook import read_submission
 
+from .pg import postgres_schema
 from .quirks import delete_sheet, edit
-from .warehouse.pg import postgres_schema
 
 GOOD = ("001", "045", "058", "133", "046")
 RESUBMISSION = "046_新疆工程学院_v2.xlsx"

@@ -9,10 +9,8 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import socketserver
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +20,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, update
-from sqlalchemy.exc import OperationalError
 
 from flows.notify import LEDGER_NAME, alert_rows, deliver_alerts
 from flows.reference import Reference
@@ -30,10 +27,6 @@ from flows.settings import Settings
 from warehouse.db import make_engine, upgrade
 from warehouse.load import load_reference_data, start_run
 from warehouse.models import Alert, Run
-
-POSTGRES_URL = os.environ.get(
-    "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 # ---------------------------------------------------------------- receivers on 127.0.0.1
@@ -115,32 +108,12 @@ def smtp_server() -> Iterator[socketserver.ThreadingTCPServer]:
 
 
 # ---------------------------------------------------------------- a warehouse with alerts
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path, ref: Reference) -> Iterator[Engine]:
-    """A migrated warehouse holding the 2024 reference: a SQLite file or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
-        schema = None
-    else:
-        admin = make_engine(POSTGRES_URL)
-        schema = f"gf_{uuid.uuid4().hex}"
-        try:
-            with admin.begin() as conn:
-                conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        except OperationalError as exc:
-            if os.environ.get("GUIDEFUND_TEST_POSTGRES_URL"):
-                pytest.fail(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}")
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}")
-        engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    with engine.begin() as conn:
+@pytest.fixture
+def warehouse(migrated_warehouse: Engine, ref: Reference) -> Engine:
+    """A migrated warehouse holding the 2024 reference (SQLite and PostgreSQL)."""
+    with migrated_warehouse.begin() as conn:
         load_reference_data(conn, ref)
-    yield engine
-    engine.dispose()
-    if schema:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    return migrated_warehouse
 
 
 def utcnow() -> datetime:

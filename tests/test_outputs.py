@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -24,13 +22,11 @@ from flows.ingest import read_batch
 from flows.reference import Reference
 from flows.settings import Settings
 from flows.year_end import write_reports
+from tests.pg import warehouse_url
 from warehouse import models as m
 from warehouse.db import make_engine, upgrade
 from warehouse.load import load_batch, start_run
 
-POSTGRES_URL = os.environ.get(
-    "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 # The seed's attachment, with 完成率 computed from it: indicator → (actual, completion %).
 SEED_TABLE = {
     "支持建设科技创新基地项目数量": ("39", "100.00"), "转化科技成果数量": ("122", "74.85"),
@@ -69,25 +65,15 @@ def seeded(
 ) -> Iterator[tuple[Figures, Path]]:  # fmt: skip
     """The samples in a warehouse; the figures computed from it and every document written."""
     out = tmp_path_factory.mktemp(f"reports-{request.param}")
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{out / 'warehouse.sqlite'}")
-        admin = schema = None
-    else:
-        admin, schema = make_engine(POSTGRES_URL), f"gf_out_{uuid.uuid4().hex[:12]}"
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        load_samples(engine, ref, sample_dir)
-        fig = collect_figures(engine, ref, Settings(), "2024")
-        write_reports(out / "docs", fig)
-        yield fig, out / "docs"
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
+    with warehouse_url(request.param, out) as url:
+        engine = make_engine(url)
+        try:
+            load_samples(engine, ref, sample_dir)
+            fig = collect_figures(engine, ref, Settings(), "2024")
+            write_reports(out / "docs", fig)
+            yield fig, out / "docs"
+        finally:
+            engine.dispose()
 
 
 def test_every_indicator_equals_the_seed(seeded) -> None:

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,8 +25,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
-from sqlalchemy.exc import OperationalError
 
+from tests.pg import warehouse_url
 from warehouse.models import Run, Submission
 
 pytestmark = pytest.mark.prefect
@@ -39,9 +38,6 @@ DEPLOYMENTS = (
     "year-end-aggregation/year-end-aggregation",
 )
 NIGHTLY = DEPLOYMENTS[0]
-POSTGRES_URL = os.environ.get(
-    "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def free_port() -> int:
@@ -125,27 +121,6 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop(process)
-
-
-@contextmanager
-def warehouse_url(kind: str, workdir: Path) -> Iterator[str]:
-    """A SQLite file in the working directory, or a fresh PostgreSQL schema dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'warehouse.sqlite'}"
-        return
-    schema = f"gf_{uuid.uuid4().hex}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except OperationalError as exc:
-        pytest.fail(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.orig}")
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 @pytest.fixture(

@@ -20,10 +20,9 @@ from flows.records import Finding, Submission
 from flows.reference import Reference, load_reference
 from flows.settings import Settings
 from flows.template import prefill
+from tests.pg import postgres_schema
 from warehouse.db import make_engine, upgrade
 from warehouse.models import Base
-
-from .pg import postgres_schema
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 
 from flows.reference import Reference
+from tests import pg
 from warehouse import models as m
 from warehouse.db import alembic_config, current_revision, head_revision, make_engine, upgrade
 from warehouse.load import FACTS, load_reference_data
-
-from . import pg
 
 
 def test_upgrading_an_empty_database_gives_exactly_the_models_schema(engine: Engine) -> None:

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -50,3 +51,13 @@ def postgres_schema() -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@contextmanager
+def warehouse_url(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file in `directory`, or a fresh PostgreSQL schema."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'warehouse.sqlite'}"
+        return
+    with postgres_schema() as url:
+        yield url
