@@ -16,11 +16,11 @@ demo: $(VENV)/.installed
 	$(BIN)/guidefund demo --workdir $(WORKDIR)
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check flows warehouse expectations tests benchmarks
+	$(BIN)/ruff check guidefund flows warehouse expectations tests benchmarks
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check flows warehouse expectations tests benchmarks
+	$(BIN)/ruff check guidefund flows warehouse expectations tests benchmarks
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/demo_stages.py

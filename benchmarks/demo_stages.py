@@ -48,10 +48,11 @@ def main() -> None:
 def run(tmp: Path, repeat: int) -> None:
     t_prefect_import, _ = timed(lambda: __import__("prefect"))
 
-    from flows.ingest import list_inbox, read_batch, split
-    from flows.reference import load_reference
-    from flows.samples import write_samples
-    from flows.settings import Settings
+    from guidefund.intake.batch import read_batch, split
+    from guidefund.intake.custody import list_inbox
+    from guidefund.intake.samples import write_samples
+    from guidefund.reference import load_reference
+    from guidefund.settings import Settings
 
     settings = Settings(workdir=tmp / "work")
     ref = load_reference(settings.reference_dir, 2024)
@@ -62,15 +63,15 @@ def run(tmp: Path, repeat: int) -> None:
 
     t_bare, _ = timed(lambda: bare_read(paths), repeat)
     t_read, subs = timed(lambda: read_batch(paths, ref), repeat)
-    t_gx_import, _ = timed(lambda: __import__("flows.validate"))
-    from flows.validate import quiet_gx_context, validate_submissions
+    t_gx_import, _ = timed(lambda: __import__("guidefund.intake.validate"))
+    from guidefund.intake.validate import quiet_gx_context, validate_submissions
 
     t_gx_ctx, _ = timed(quiet_gx_context)
     t_validate, found = timed(lambda: validate_submissions(subs, ref), repeat)  # type: ignore[arg-type]
     accepted, rejected = split(subs, found)  # type: ignore[arg-type]
 
-    from warehouse.db import make_engine, upgrade
-    from warehouse.load import load_batch, start_run
+    from guidefund.warehouse.db import make_engine, upgrade
+    from guidefund.warehouse.load import load_batch, start_run
 
     def fresh_load() -> object:
         db = tmp / "work" / "bench.sqlite"
@@ -83,15 +84,15 @@ def run(tmp: Path, repeat: int) -> None:
         return time.perf_counter() - t
 
     t_migrate_and_load, t_load = timed(fresh_load)
-    from flows.breakdown import consolidate
-    from flows.tasks import engine_for
+    from guidefund.evaluate.figures import consolidate
+    from guidefund.warehouse.db import engine_for
 
     url = f"sqlite:///{tmp / 'work' / 'bench.sqlite'}"
     under, over = settings.explain_under_pct, settings.explain_over_pct
     t_agg, _ = timed(lambda: consolidate(engine_for(url), ref, "2024", under, over), repeat)
 
-    from flows.nightly import nightly_consolidation
-    from flows.year_end import year_end_aggregation
+    from guidefund.flows.nightly import nightly_consolidation
+    from guidefund.flows.year_end import year_end_aggregation
 
     shutil.copytree(samples, settings.inbox)
     t_first_flow, _ = timed(lambda: nightly_consolidation(year=2024, workdir=str(settings.workdir)))

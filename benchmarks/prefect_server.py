@@ -172,9 +172,9 @@ def measure(tmp: Path, args: argparse.Namespace, procs: list[subprocess.Popen[by
     wait_until(registered, 300)
     t_registered = time.perf_counter() - t0
 
-    from flows.reference import load_reference
-    from flows.samples import write_samples
-    from flows.settings import Settings
+    from guidefund.intake.samples import write_samples
+    from guidefund.reference import load_reference
+    from guidefund.settings import Settings
 
     ref = load_reference(Settings().reference_dir, 2024)
     samples = tmp / "samples"
@@ -190,7 +190,7 @@ def measure(tmp: Path, args: argparse.Namespace, procs: list[subprocess.Popen[by
             shutil.copy(p, inbox / p.name)
         nightlies.append(served_run("nightly-consolidation/nightly-consolidation"))
 
-    from flows.digest import execution_alerts
+    from guidefund.flows.digest import execution_alerts
 
     direct = []
     for _ in range(args.repeat):

@@ -40,8 +40,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 def write_files(ref: Any, out: Path, n: int) -> list[Path]:
     """n sample workbooks: the 136 plan projects, seed after seed."""
-    from flows.samples import generate
-    from flows.template import file_name, write_submission
+    from guidefund.intake.samples import generate
+    from guidefund.intake.template import file_name, write_submission
 
     paths: list[Path] = []
     seed = 2024
@@ -69,21 +69,19 @@ def main() -> None:
 def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     from python_calamine import CalamineWorkbook
 
-    from flows.ingest import read_batch
-    from flows.reference import load_reference
-    from flows.settings import Settings
-    from flows.workbook import read_bytes
+    from guidefund.intake.batch import read_batch
+    from guidefund.intake.workbook import read_bytes
+    from guidefund.reference import load_reference
+    from guidefund.settings import Settings
 
     settings = Settings(workdir=tmp / "work")
     ref = load_reference(settings.reference_dir, settings.year)
     t_gen, paths = timed(lambda: write_files(ref, tmp / "files", n))
-    t_import, _ = timed(lambda: __import__("flows.validate"))
-    from expectations import suite_data
-    from expectations.runner import run_suite
-    from flows.outliers import Thresholds, find_outliers, load_warning_rules
-    from flows.validate import (
-        SUBMISSION_SUITE,
-        WARNING_SUITE,
+    t_import, _ = timed(lambda: __import__("guidefund.intake.validate"))
+    from guidefund.expectations import SUBMISSION_SUITE, WARNING_SUITE, suite_data
+    from guidefund.expectations.runner import run_suite
+    from guidefund.intake.outliers import Thresholds, find_outliers, load_warning_rules
+    from guidefund.intake.validate import (
         quiet_gx_context,
         submission_frame,
         submission_parameters,
@@ -136,7 +134,7 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     t_naive_sample, _ = timed(lambda: naive(paths[:n_naive], ref, params))
     t_naive = t_naive_sample / n_naive * n
 
-    from expectations import DocsRun
+    from guidefund.expectations import DocsRun
 
     docs = DocsRun("benchmark")
     validate_submissions(subs, ref, thresholds, docs=docs)
@@ -187,12 +185,12 @@ def naive(paths: list[Path], ref: Any, params: dict[str, Any]) -> None:
     from openpyxl.utils import column_index_from_string
     from openpyxl.utils.cell import coordinate_from_string
 
-    from expectations import load_suite
-    from expectations.runner import _batch_definition
-    from flows.normalise import Refused
-    from flows.records import Submission
-    from flows.validate import SUBMISSION_SUITE, WARNING_SUITE, submission_frame
-    from flows.workbook import parse_value
+    from guidefund.expectations import SUBMISSION_SUITE, WARNING_SUITE, load_suite
+    from guidefund.expectations.runner import _batch_definition
+    from guidefund.intake.normalise import Refused
+    from guidefund.intake.validate import submission_frame
+    from guidefund.intake.workbook import parse_value
+    from guidefund.records import Submission
 
     suites = [load_suite(SUBMISSION_SUITE), load_suite(WARNING_SUITE)]
     batch_definition = _batch_definition("naive")

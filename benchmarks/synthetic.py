@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine  # noqa: E402
 
-from flows.records import Finding, Submission, Value  # noqa: E402
-from flows.reference import CARRIED, DIRECT, NEW, POST, Field, Reference  # noqa: E402
-from flows.template import prefill  # noqa: E402
-from warehouse.db import upgrade  # noqa: E402
-from warehouse.load import LoadResult, finish_run, load_batch, start_run  # noqa: E402
+from guidefund.intake.template import prefill  # noqa: E402
+from guidefund.records import Finding, Submission, Value  # noqa: E402
+from guidefund.reference import CARRIED, DIRECT, NEW, POST, Field, Reference  # noqa: E402
+from guidefund.warehouse.db import upgrade  # noqa: E402
+from guidefund.warehouse.load import LoadResult, finish_run, load_batch, start_run  # noqa: E402
 
 CENT = Decimal("0.01")
 

@@ -34,13 +34,13 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from synthetic import reject_every, synthetic_reference, synthetic_submissions  # noqa: E402
 
-from flows.records import Submission  # noqa: E402
-from flows.reference import Reference, load_reference  # noqa: E402
-from flows.settings import PROJECT_ROOT  # noqa: E402
-from warehouse import models as m  # noqa: E402
-from warehouse.db import bulk_insert, make_engine, upgrade  # noqa: E402
-from warehouse.dimensions import load_reference_data  # noqa: E402
-from warehouse.load import FACTS, finish_run, load_batch, start_run  # noqa: E402
+from guidefund.records import Submission  # noqa: E402
+from guidefund.reference import Reference, load_reference  # noqa: E402
+from guidefund.settings import PROJECT_ROOT  # noqa: E402
+from guidefund.warehouse import models as m  # noqa: E402
+from guidefund.warehouse.db import bulk_insert, make_engine, upgrade  # noqa: E402
+from guidefund.warehouse.dimensions import load_reference_data  # noqa: E402
+from guidefund.warehouse.load import FACTS, finish_run, load_batch, start_run  # noqa: E402
 
 POSTGRES = os.environ.get(
     "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

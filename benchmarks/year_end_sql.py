@@ -37,13 +37,13 @@ from sqlalchemy.exc import OperationalError  # noqa: E402
 from synthetic import store, synthetic_reference, synthetic_submissions  # noqa: E402
 from timing import timed  # noqa: E402
 
-from flows.alerts import evaluate_alerts  # noqa: E402
-from flows.breakdown import collect_figures  # noqa: E402
-from flows.reference import Reference, load_reference  # noqa: E402
-from flows.settings import Settings  # noqa: E402
-from flows.year_end import write_reports  # noqa: E402
-from warehouse.db import make_engine  # noqa: E402
-from warehouse.queries import current_submissions  # noqa: E402
+from guidefund.evaluate.alerts import evaluate_alerts  # noqa: E402
+from guidefund.evaluate.figures import collect_figures  # noqa: E402
+from guidefund.flows.year_end import write_reports  # noqa: E402
+from guidefund.reference import Reference, load_reference  # noqa: E402
+from guidefund.settings import Settings  # noqa: E402
+from guidefund.warehouse.db import make_engine  # noqa: E402
+from guidefund.warehouse.queries import current_submissions  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FRESH_TIMEOUT_S = 60

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 SUITES_DIR = Path(__file__).resolve().parent
 EMPTY = "空"
+# The suites, named by what they guard and how hard (critical rejects, warning alerts).
+SUBMISSION_SUITE = "submission.critical"
+WARNING_SUITE = "submission.warning"
+PLAN_SUITE = "plan.critical"
+CONSOLIDATED_SUITE = "consolidated.critical"
 
 
 class DocsRun:
@@ -36,7 +41,7 @@ class DocsRun:
 
     def build(self, directory: Path) -> Path:
         """Render this run's results into a GX file-backed site at `directory`; its index."""
-        from expectations.runner import build_data_docs
+        from guidefund.expectations.runner import build_data_docs
 
         return build_data_docs(self, directory)
 

@@ -34,7 +34,7 @@ from great_expectations.data_context.types.resource_identifiers import (
     ValidationResultIdentifier,
 )
 
-from expectations import DocsRun, load_suite, suite_data
+from guidefund.expectations import DocsRun, load_suite, suite_data
 
 DATASOURCE = "guidefund"
 SITE = "guidefund"

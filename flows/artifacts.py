@@ -1,7 +1,8 @@
 """Prefect artifacts of a run: what a person opens in the Prefect UI instead of reading logs.
 
-Plain functions over plain data (a run summary dict, alert dicts, indicator results, paths), to
-be called inside a flow so each artifact is attached to its run. Every artifact has a key, so the
+The `publish-*` tasks read what they show (the run's alerts from the warehouse) and publish it;
+the helpers below them turn plain data (a run summary dict, alert dicts, indicator results, paths)
+into one artifact each. Every artifact has a key, so the
 UI's Artifacts page also shows the latest one of each kind with its history. An empty table is
 still published (as a sentence), so the latest artifact of a key always describes the latest run.
 Money and rates are shown as exact strings, never floats.
@@ -15,9 +16,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
-from flows.notify import number
+from guidefund.notify import number
+from guidefund.warehouse.alerts import alert_rows
+from guidefund.warehouse.db import engine_for
 
 FIRST_PROBLEMS = 3  # a rejected file's first problems shown; the rest are in its .errors.xlsx
 
@@ -140,3 +145,31 @@ def publish_year_end(
 ) -> list[UUID]:
     """All artifacts of a year-end aggregation: the indicator table, its alerts, its files."""
     return [indicator_table(results, year), alert_table(alerts, year), links(files, None, year)]
+
+
+@task(name="publish-nightly-artifacts", cache_policy=NO_CACHE, timeout_seconds=120)
+def nightly_artifacts(
+    url: str,
+    run_id: int,
+    summary: Mapping[str, Any],
+    data_docs: Path | None = None,
+    reports: Sequence[Path] = (),
+) -> list[UUID]:
+    """The nightly run's artifacts, with the alerts the run raised read from the warehouse."""
+    alerts = alert_rows(engine_for(url), year=summary.get("year"), run_id=run_id)
+    return publish_nightly(summary, alerts, data_docs, reports)
+
+
+@task(name="publish-year-end-artifacts", cache_policy=NO_CACHE, timeout_seconds=120)
+def year_end_artifacts(
+    url: str, run_id: int, year: int, results: Sequence[Any], files: Sequence[Path]
+) -> list[UUID]:
+    """The year-end run's artifacts, with the alerts the run raised read from the warehouse."""
+    alerts = alert_rows(engine_for(url), year=year, run_id=run_id)
+    return publish_year_end(year, results, files, alerts)
+
+
+@task(name="publish-alerts", cache_policy=NO_CACHE, timeout_seconds=120)
+def digest_artifacts(alerts: Sequence[Mapping[str, Any]], year: int | None = None) -> UUID:
+    """The open alerts as the digest's artifact."""
+    return alert_table(alerts, year)

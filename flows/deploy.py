@@ -1,8 +1,8 @@
-"""`guidefund serve` and `guidefund deployments`: the scheduled Prefect deployments (issue 6).
+"""The scheduled Prefect deployments (`guidefund serve`, `guidefund deployments`).
 
 The three deployments are data built from Settings (cron, time zone, working directory), served
 together by one process. Choices a reader must know:
-- Entry points are module paths (flows.nightly.nightly_consolidation), so runs start from any
+- Entry points are module paths (guidefund.flows.nightly.nightly_consolidation), so runs start from any
   working directory where guidefund is installed, not only from the repository.
 - Overlap: nightly-consolidation and execution-alerts run one at a time and a run started while
   another is running is cancelled (a second consolidation of the same inbox would race the
@@ -17,17 +17,13 @@ Prefect is imported inside functions: the CLI sets Prefect's environment before 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import importlib
-import json
-import sys
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flows.settings import Settings
+from guidefund.settings import Settings
 
 CANCEL_NEW, ENQUEUE = "cancel-new", "enqueue"
 POLICY_TEXT = {CANCEL_NEW: "运行中再触发：取消新运行", ENQUEUE: "运行中再触发：排队等候"}
@@ -53,7 +49,7 @@ def plans(settings: Settings) -> list[Plan]:
     found = [
         Plan(
             "nightly-consolidation",
-            "flows.nightly.nightly_consolidation",
+            "guidefund.flows.nightly.nightly_consolidation",
             settings.nightly_cron,
             settings.timezone,
             "GUIDEFUND_NIGHTLY_CRON",
@@ -63,7 +59,7 @@ def plans(settings: Settings) -> list[Plan]:
         ),
         Plan(
             "execution-alerts",
-            "flows.digest.execution_alerts",
+            "guidefund.flows.digest.execution_alerts",
             settings.alerts_cron,
             settings.timezone,
             "GUIDEFUND_ALERTS_CRON",
@@ -73,7 +69,7 @@ def plans(settings: Settings) -> list[Plan]:
         ),
         Plan(
             "year-end-aggregation",
-            "flows.year_end.year_end_aggregation",
+            "guidefund.flows.year_end.year_end_aggregation",
             settings.year_end_cron,
             settings.timezone,
             "GUIDEFUND_YEAR_END_CRON",
@@ -183,69 +179,4 @@ def serve(settings: Settings) -> None:
 
     prefect.serve(
         *build_deployments(settings), pause_on_shutdown=False, print_starting_message=False
-    )
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    from flows.cli import EXIT_FAILED, EXIT_OK, prepare_runtime, settings_from
-
-    settings = settings_from(args)
-    prepare_runtime(settings)
-    try:
-        table = describe(settings, n=1)
-    except ValueError as exc:
-        print(f"guidefund: 设置有误：{exc}", file=sys.stderr)
-        return EXIT_FAILED
-    url = api_url()
-    problem = server_problem(url)
-    if problem:
-        print(f"guidefund: {problem}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"在 {url} 上提供 {len(table)} 个部署（工作目录 {settings.workdir.resolve()}）：")
-    for d in table:
-        print(f"  {d['name']:<22} {d['cron']:<13} {d['timezone']}  下次 {d['next_runs'][0]}")
-    print("按 Ctrl+C 停止；停止后计划仍保持启用，重新运行 guidefund serve 即继续执行。")
-    serve(settings)
-    print("已停止服务（计划保持启用）。")
-    return EXIT_OK
-
-
-def cmd_deployments(args: argparse.Namespace) -> int:
-    from flows.cli import EXIT_FAILED, EXIT_OK, prepare_runtime, settings_from
-
-    settings = settings_from(args)
-    prepare_runtime(settings)
-    try:
-        table = describe(settings, n=args.next)
-    except ValueError as exc:
-        print(f"guidefund: 设置有误：{exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if args.json:
-        print(json.dumps(table, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    for d in table:
-        print(f"{d['deployment']}")
-        print(f"  {d['description']}")
-        print(
-            f"  计划 {d['cron']}（{d['timezone']}，设置 {d['setting']}）；{POLICY_TEXT[d['overlap']]}"
-        )
-        print(f"  下次运行 {'，'.join(d['next_runs'])}")
-    return EXIT_OK
-
-
-def register(add: Callable[..., Any]) -> None:
-    """Add `serve` and `deployments` to the `guidefund` parser."""
-    add(
-        "serve",
-        "run the scheduled flows (nightly, weekly alerts, year end) on a Prefect server until stopped",
-        cmd_serve,
-    )
-    p = add(
-        "deployments",
-        "list the scheduled flows with their schedules and next runs",
-        cmd_deployments,
-    )
-    p.add_argument("--json", action="store_true", help="print a JSON list of objects")
-    p.add_argument(
-        "--next", type=int, default=3, help="how many next start times to show (default 3)"
     )

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from prefect import flow
 
-from expectations import DocsRun
-from flows import artifacts, notify, tasks
-from flows.reference import load_reference
-from flows.settings import Settings
+from guidefund.expectations import DocsRun
+from guidefund.flows import artifacts, tasks
+from guidefund.reference import load_reference
 
 
 @dataclass
@@ -36,10 +35,6 @@ class NightlySummary:
         return asdict(self)
 
 
-def settings_for(workdir: str | None) -> Settings:
-    return Settings(workdir=workdir) if workdir else Settings()
-
-
 @flow(name="nightly-consolidation", log_prints=False)
 def nightly_consolidation(
     year: int | None = None,
@@ -51,7 +46,7 @@ def nightly_consolidation(
 
     `period` is the consolidation checked and alerted on ('2024' annual, '2024-07' a month);
     `today` (default: the run's date) decides whether the submission deadline has passed."""
-    settings = settings_for(workdir)
+    settings = tasks.settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
     url, current = settings.database_url, period or str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
@@ -94,9 +89,8 @@ def nightly_consolidation(
     tasks.finish(url, run_id, "succeeded")
     # After the warehouse run is closed: a notifier outage fails the Prefect run (visible in the UI)
     # without marking the stored consolidation failed.
-    seen = notify.alert_rows(tasks.engine_for(url), year=ref.year, run_id=run_id)
-    artifacts.publish_nightly(
-        summary.as_dict(), seen, data_docs=Path(index) if index else None, reports=[table]
+    artifacts.nightly_artifacts(
+        url, run_id, summary.as_dict(), data_docs=Path(index) if index else None, reports=[table]
     )
-    notify.notify_new_alerts(settings, run_id)
+    tasks.notify_new_alerts(settings, run_id)
     return summary

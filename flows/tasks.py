@@ -7,22 +7,28 @@ go away by themselves; validation is never retried.
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from expectations import DocsRun
-from flows.ingest import file_away, list_inbox, read_batch, split, warnings_of
-from flows.records import Finding, Submission
-from flows.reference import Reference
-from flows.settings import Settings
+from guidefund.expectations import DocsRun
+from guidefund.intake.batch import read_batch, split, warnings_of
+from guidefund.intake.custody import file_away, list_inbox
+from guidefund.notify import Delivery, deliver_alerts
+from guidefund.records import Finding, Submission
+from guidefund.reference import Reference
+from guidefund.settings import Settings
+from guidefund.warehouse.db import engine_for
 
 TRANSIENT = (OSError, OperationalError)
+
+
+def settings_for(workdir: str | None) -> Settings:
+    """A flow's settings: the environment's, with the flow's `workdir` parameter when given."""
+    return Settings(workdir=workdir) if workdir else Settings()
 
 
 def is_transient(exc: BaseException | None) -> bool:
@@ -48,18 +54,11 @@ IO = dict(
 )
 
 
-@lru_cache(maxsize=4)
-def engine_for(url: str) -> Engine:
-    from warehouse.db import make_engine
-
-    return make_engine(url)
-
-
 @task(name="open-warehouse", timeout_seconds=300, **IO)
 def open_warehouse(url: str, ref: Reference, flow_name: str) -> int:
     """Bring the schema to head (an empty database gets every table), store the reference, start a run."""
-    from warehouse.db import upgrade
-    from warehouse.load import load_reference_data, start_run
+    from guidefund.warehouse.db import upgrade
+    from guidefund.warehouse.load import load_reference_data, start_run
 
     engine = engine_for(url)
     upgrade(engine)
@@ -75,7 +74,7 @@ class PlanInvalid(ValueError):
 @task(name="check-plan", cache_policy=NO_CACHE, timeout_seconds=300)
 def check_plan(ref: Reference, docs: DocsRun) -> None:
     """plan.critical over the year's reference data: one GX run; stop the run if it fails."""
-    from flows.validate import validate_plan
+    from guidefund.intake.validate import validate_plan
 
     problems = validate_plan(ref, docs)
     if problems:
@@ -90,7 +89,7 @@ def read_inbox(inbox: Path, ref: Reference) -> list[Submission]:
 @task(name="read-history", timeout_seconds=300, **IO)
 def read_history(url: str, ref: Reference) -> list[dict[str, object]]:
     """The current accepted figures of every project (read-only): the outlier rule's history."""
-    from warehouse.queries import current_submissions
+    from guidefund.warehouse.queries import current_submissions
 
     return current_submissions(engine_for(url), ref.region_code, ref.year)
 
@@ -105,8 +104,8 @@ def validate_batch(
 ) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]], list[Finding]]:
     """One GX run per suite over the whole batch: accepted, rejected (with every finding) and
     the accepted files' warnings."""
-    from flows.outliers import Thresholds, previous_figures
-    from flows.validate import validate_submissions
+    from guidefund.intake.outliers import Thresholds, previous_figures
+    from guidefund.intake.validate import validate_submissions
 
     found = validate_submissions(
         subs, ref, Thresholds.of(settings), previous_figures(subs, history), docs
@@ -124,7 +123,7 @@ def load_submissions(
     rejected: list[tuple[Submission, list[Finding]]],
     warnings: list[Finding] | None = None,
 ):  # type: ignore[no-untyped-def]
-    from warehouse.load import load_batch
+    from guidefund.warehouse.load import load_batch
 
     return load_batch(engine_for(url), ref, run_id, accepted, rejected, findings=warnings or ())
 
@@ -134,8 +133,8 @@ def check_consolidated(
     url: str, ref: Reference, period: str, docs: DocsRun | None = None
 ) -> list[Finding]:
     """consolidated.critical over the current accepted versions: one GX run."""
-    from flows.validate import validate_consolidated
-    from warehouse.queries import current_submissions
+    from guidefund.intake.validate import validate_consolidated
+    from guidefund.warehouse.queries import current_submissions
 
     rows = []
     for r in current_submissions(engine_for(url), ref.region_code, ref.year):
@@ -152,7 +151,9 @@ def file_inbox(
     rejected: list[tuple[Submission, list[Finding]]],
     duplicates: tuple[str, ...],
 ) -> None:
-    file_away(settings.archive, settings.quarantine, accepted, rejected, duplicates)
+    from guidefund.reports.feedback_xlsx import write_feedback
+
+    file_away(settings.archive, settings.quarantine, accepted, rejected, duplicates, write_feedback)
 
 
 @task(name="build-data-docs", timeout_seconds=300, **IO)
@@ -163,7 +164,7 @@ def build_docs(docs: DocsRun, directory: Path) -> str:
 
 @task(name="finish-run", timeout_seconds=120, **IO)
 def finish(url: str, run_id: int, status: str, note: str | None = None) -> None:
-    from warehouse.load import finish_run
+    from guidefund.warehouse.load import finish_run
 
     finish_run(engine_for(url), run_id, status, note)
 
@@ -173,7 +174,7 @@ def raise_alerts(
     url: str, ref: Reference, settings: Settings, run_id: int, period: str, today: date
 ) -> list[dict[str, Any]]:
     """Alert rows for the current consolidation; returns only the new ones (deduplicated)."""
-    from flows.alerts import raise_alerts as raise_alert_rows
+    from guidefund.evaluate.alerts import raise_alerts as raise_alert_rows
 
     return raise_alert_rows(engine_for(url), ref, settings, run_id, period, today)
 
@@ -181,6 +182,21 @@ def raise_alerts(
 @task(name="write-consolidated", timeout_seconds=300, **IO)
 def write_consolidated(url: str, ref: Reference, path: Path, period: str) -> Path:
     """The 汇总表 workbook: one row per plan project with its submission state."""
-    from flows.status import write_consolidated_xlsx
+    from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 
     return write_consolidated_xlsx(engine_for(url), ref, path, period)
+
+
+@task(
+    name="notify-alerts",
+    cache_policy=NO_CACHE,
+    timeout_seconds=120,
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=retry_transient,
+)
+def notify_new_alerts(settings: Settings, run_id: int) -> Delivery:
+    """Deliver the alerts that run `run_id` raised or saw again; only the new ones go out."""
+    from guidefund.warehouse.alerts import alert_rows
+
+    return deliver_alerts(settings, alert_rows(engine_for(settings.database_url), run_id=run_id))

@@ -16,16 +16,18 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import artifacts, notify, tasks
-from flows.breakdown import Figures, collect_figures
-from flows.docx_report import write_docx
-from flows.html_report import write_html
-from flows.indicators import BudgetRow, IndicatorResult
-from flows.nightly import settings_for
-from flows.reference import Reference, load_reference
-from flows.report import write_csv, write_figures, write_json, write_xlsx
-from flows.scores import Scores
-from flows.settings import Settings
+from guidefund.evaluate.figures import Figures, collect_figures
+from guidefund.evaluate.scores import Scores
+from guidefund.flows import artifacts, tasks
+from guidefund.records import BudgetRow, IndicatorResult
+from guidefund.reference import Reference, load_reference
+from guidefund.reports.data_files import write_csv, write_figures, write_json
+from guidefund.reports.report_docx import write_docx
+from guidefund.reports.report_html import write_html
+from guidefund.reports.selfeval_xlsx import write_xlsx
+from guidefund.settings import Settings
+from guidefund.warehouse.db import engine_for
+from guidefund.warehouse.load import store_indicator_results
 
 
 @dataclass
@@ -63,7 +65,7 @@ IO = dict(
 
 @task(name="year-end-figures", timeout_seconds=600, **IO)
 def figures_task(url: str, ref: Reference, settings: Settings, period: str) -> Figures:
-    return collect_figures(tasks.engine_for(url), ref, settings, period)
+    return collect_figures(engine_for(url), ref, settings, period)
 
 
 @task(name="write-reports", timeout_seconds=300, **IO)
@@ -73,9 +75,7 @@ def write_reports_task(out: Path, fig: Figures) -> list[Path]:
 
 @task(name="store-results", timeout_seconds=300, **IO)
 def store_results(url: str, ref: Reference, run_id: int, results: list[IndicatorResult]) -> None:
-    from warehouse.load import store_indicator_results
-
-    store_indicator_results(tasks.engine_for(url), ref, run_id, results)
+    store_indicator_results(engine_for(url), ref, run_id, results)
 
 
 @flow(name="year-end-aggregation", log_prints=False)
@@ -88,7 +88,7 @@ def year_end_aggregation(
     """Compute the year's self-evaluation from the warehouse and write its documents.
 
     `today` (default: the run's date) decides whether the submission deadline has passed."""
-    settings = settings_for(workdir)
+    settings = tasks.settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
     url, period = settings.database_url, str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
@@ -103,7 +103,6 @@ def year_end_aggregation(
     tasks.finish(url, run_id, "succeeded")
     # After the warehouse run is closed: a notifier outage fails the Prefect run (visible in the UI)
     # without marking the stored results failed.
-    seen = notify.alert_rows(tasks.engine_for(url), year=ref.year, run_id=run_id)
-    artifacts.publish_year_end(ref.year, fig.results, files, seen)
-    notify.notify_new_alerts(settings, run_id)
+    artifacts.year_end_artifacts(url, run_id, ref.year, fig.results, files)
+    tasks.notify_new_alerts(settings, run_id)
     return YearEnd(ref.year, fig.results, fig.budget, files, fig.scores, fig, new)

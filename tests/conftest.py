@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.reference import Reference, load_reference
-from flows.settings import PROJECT_ROOT
+from guidefund.reference import Reference, load_reference
+from guidefund.settings import PROJECT_ROOT
 
 REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
 
@@ -20,7 +20,7 @@ def ref() -> Reference:
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory, ref: Reference) -> Path:
     """The 136 sample workbooks for seed 2024, written once; tests copy what they change."""
-    from flows.samples import write_samples
+    from guidefund.intake.samples import write_samples
 
     out = tmp_path_factory.mktemp("samples")
     write_samples(ref, out, seed=2024)
@@ -52,8 +52,8 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def migrated_warehouse(request: pytest.FixtureRequest, tmp_path: Path):
     """An empty warehouse at the head migration: a new SQLite file, or a new PostgreSQL schema."""
+    from guidefund.warehouse.db import make_engine, upgrade
     from tests.pg import warehouse_url
-    from warehouse.db import make_engine, upgrade
 
     with warehouse_url(request.param, tmp_path) as url:
         engine = make_engine(url)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from warehouse.db import make_engine
+from guidefund.warehouse.db import make_engine
 
 ENV = "GUIDEFUND_TEST_POSTGRES_URL"
 DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -12,9 +12,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from flows.records import Value
-from flows.reference import Reference
-from flows.template import write_submission
+from guidefund.intake.template import write_submission
+from guidefund.records import Value
+from guidefund.reference import Reference
 
 
 def valid_values(ref: Reference, no: int) -> dict[str, Value]:

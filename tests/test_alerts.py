@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from flows.alerts import expected_progress, raise_alerts
-from flows.records import Finding, Submission
-from flows.reference import Reference
-from flows.samples import generate
-from flows.settings import Settings
-from flows.template import prefill
-from warehouse import models as m
-from warehouse.load import load_batch, start_run
+from guidefund.evaluate.alerts import expected_progress, raise_alerts
+from guidefund.intake.samples import generate
+from guidefund.intake.template import prefill
+from guidefund.records import Finding, Submission
+from guidefund.reference import Reference
+from guidefund.settings import Settings
+from guidefund.warehouse import models as m
+from guidefund.warehouse.load import load_batch, start_run
 
 JULY, ANNUAL = "2024-07", "2024"
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from flows import artifacts
+from guidefund.flows import artifacts
 
 pytestmark = pytest.mark.prefect
 
@@ -135,7 +135,7 @@ def test_a_clean_run_says_so_instead_of_showing_an_empty_table(prefect_harness: 
 def test_a_year_end_run_shows_the_indicator_table_and_links_to_its_reports(
     prefect_harness: None, tmp_path: Path, as_object: bool
 ) -> None:
-    from flows.indicators import IndicatorResult
+    from guidefund.records import IndicatorResult
 
     xlsx = tmp_path / "reports" / "自评表_2024.xlsx"
     result = IndicatorResult(**INDICATOR) if as_object else INDICATOR

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.audit import audit
-from flows.cli import main
-from flows.reference import Reference
+from guidefund.cli import main
+from guidefund.evaluate.audit import audit
+from guidefund.reference import Reference
 
 HEADER = "indicator,source,target,actual,completion_pct,deviation_pct\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from guidefund.cli import main
 
 from .quirks import edit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.cli import main
+from guidefund.cli import main
 
 
 def test_template_for_one_project(tmp_path: Path, capsys) -> None:

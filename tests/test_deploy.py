@@ -18,15 +18,20 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from flows import deploy
-from flows.cli import main
-from flows.settings import Settings
-from warehouse.db import make_engine, upgrade
-from warehouse.load import start_run
-from warehouse.models import Run
+from guidefund.cli import main
+from guidefund.flows import deploy
+from guidefund.settings import Settings
+from guidefund.warehouse.db import make_engine, upgrade
+from guidefund.warehouse.load import start_run
+from guidefund.warehouse.models import Run
 
 # Modules whose tasks the three deployments run.
-TASK_MODULES = ("flows.tasks", "flows.year_end", "flows.digest", "flows.notify")
+TASK_MODULES = (
+    "guidefund.flows.tasks",
+    "guidefund.flows.year_end",
+    "guidefund.flows.digest",
+    "guidefund.notify",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +68,7 @@ def test_the_three_deployments_are_built_from_the_settings(tmp_path: Path) -> No
 
     workdir = {"workdir": str((tmp_path / "work").resolve())}
     assert shape("nightly-consolidation") == (
-        "flows.nightly.nightly_consolidation",
+        "guidefund.flows.nightly.nightly_consolidation",
         "30 1 * * *",
         "Asia/Urumqi",
         True,
@@ -72,7 +77,7 @@ def test_the_three_deployments_are_built_from_the_settings(tmp_path: Path) -> No
         workdir,
     )
     assert shape("execution-alerts") == (
-        "flows.digest.execution_alerts",
+        "guidefund.flows.digest.execution_alerts",
         "0 9 * * 5",
         "Asia/Urumqi",
         True,
@@ -81,7 +86,7 @@ def test_the_three_deployments_are_built_from_the_settings(tmp_path: Path) -> No
         workdir,
     )
     assert shape("year-end-aggregation") == (
-        "flows.year_end.year_end_aggregation",
+        "guidefund.flows.year_end.year_end_aggregation",
         "0 4 30 12 *",
         "Asia/Urumqi",
         True,
@@ -188,7 +193,7 @@ def test_serve_without_a_prefect_server_exits_2_and_says_what_to_start(
 def test_every_task_the_deployments_run_has_a_timeout_and_retries_only_transient_errors() -> None:
     from prefect.tasks import Task
 
-    from flows.tasks import retry_transient
+    from guidefund.flows.tasks import retry_transient
 
     found = {
         t.name: t
@@ -232,7 +237,7 @@ def _finish_in_flow(url: str, run_id: int, status: str, started: queue.Queue[UUI
     from prefect import flow
     from prefect.runtime import flow_run
 
-    from flows import tasks
+    from guidefund.flows import tasks
 
     @flow(name="retry-probe")
     def probe() -> None:

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
-from flows.reference import Reference
+from guidefund.reference import Reference
 
 from .pg import postgres_schema
 
@@ -63,8 +63,8 @@ def warehouse_url(
 @pytest.fixture(scope="module")
 def demo_run(warehouse_url: tuple[Path, str], sample_dir: Path, prefect_harness: None):
     """Samples in an inbox, one negative 实际支出 among them; nightly then year-end."""
-    from flows.nightly import nightly_consolidation
-    from flows.year_end import year_end_aggregation
+    from guidefund.flows.nightly import nightly_consolidation
+    from guidefund.flows.year_end import year_end_aggregation
 
     from .workbooks import set_cell
 
@@ -187,7 +187,7 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
 
 
 def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Path) -> None:
-    from flows.nightly import nightly_consolidation
+    from guidefund.flows.nightly import nightly_consolidation
 
     workdir, _, _, url = demo_run
     shutil.copy(next(sample_dir.glob("046_*.xlsx")), workdir / "inbox" / "again.xlsx")
@@ -211,7 +211,7 @@ def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Pa
 def test_indicators_json_command_prints_what_the_report_holds(
     demo_run, ref: Reference, capsys
 ) -> None:
-    from flows.cli import main
+    from guidefund.cli import main
 
     workdir, _, _, _ = demo_run
     assert main(["indicators", "--year", "2024", "--json", "--workdir", str(workdir)]) == 0

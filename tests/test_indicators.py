@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from flows.breakdown import consolidate
-from flows.indicators import IndicatorResult, evaluate, gather_reasons
-from flows.records import Submission
-from flows.reference import Reference
-from flows.template import prefill
-from warehouse.load import load_batch, start_run
+from guidefund.evaluate.figures import consolidate
+from guidefund.evaluate.indicators import evaluate, gather_reasons
+from guidefund.intake.template import prefill
+from guidefund.records import IndicatorResult, Submission
+from guidefund.reference import Reference
+from guidefund.warehouse.load import load_batch, start_run
 
 UNDER, OVER = Decimal(100), Decimal(130)
 # The seed's totals (sample_totals.csv): what the 136 submissions add up to.

@@ -16,10 +16,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
-from flows.ingest import file_away, list_inbox, read_batch, split, warnings_of, write_feedback
-from flows.records import CRITICAL, WARNING, Finding
-from flows.reference import Reference
-from flows.workbook import read_submission
+from guidefund.intake.batch import read_batch, split, warnings_of
+from guidefund.intake.custody import file_away, list_inbox
+from guidefund.intake.workbook import read_submission
+from guidefund.records import CRITICAL, WARNING, Finding
+from guidefund.reference import Reference
+from guidefund.reports.feedback_xlsx import write_feedback
 
 from .pg import postgres_schema
 from .quirks import delete_sheet, edit
@@ -89,7 +91,7 @@ def two_runs(
     prefect_harness: None,
 ):
     """The mixed inbox, run; then the very same files dropped again, run again."""
-    from flows.nightly import nightly_consolidation
+    from guidefund.flows.nightly import nightly_consolidation
 
     workdir = tmp_path_factory.mktemp("custody")
     files = mixed_inbox(sample_dir, tmp_path_factory.mktemp("source") / "files")
@@ -178,7 +180,7 @@ def test_the_second_run_of_the_same_files_changes_nothing(two_runs) -> None:
 
 
 def test_accepted_values_are_exactly_what_the_good_files_hold(two_runs, ref: Reference) -> None:
-    from warehouse.queries import current_submissions
+    from guidefund.warehouse.queries import current_submissions
 
     _, files, url, _, _ = two_runs
     engine = create_engine(url)
@@ -256,10 +258,10 @@ def test_a_duplicate_whose_bytes_are_kept_leaves_the_inbox(tmp_path: Path, sampl
     inbox.mkdir()
     first = Path(shutil.copy(sample(sample_dir, "001"), inbox / "first.xlsx"))
     [sub] = read_batch([first], ref)
-    file_away(archive, quarantine, [sub], [], [])
+    file_away(archive, quarantine, [sub], [], [], write_feedback)
     again = Path(shutil.copy(sample(sample_dir, "001"), inbox / "again.xlsx"))
     [dup] = read_batch([again], ref)
-    file_away(archive, quarantine, [dup], [], ["again.xlsx"])
+    file_away(archive, quarantine, [dup], [], ["again.xlsx"], write_feedback)
     assert list(inbox.iterdir()) == []
     assert [p.name for p in archive.iterdir()] == [f"{sub.sha256}.xlsx"]
 
@@ -272,7 +274,9 @@ def test_a_duplicate_whose_bytes_are_not_kept_is_archived_not_deleted(
     inbox.mkdir()
     path = Path(shutil.copy(sample(sample_dir, "001"), inbox / "again.xlsx"))
     [dup] = read_batch([path], ref)
-    file_away(tmp_path / "archive", tmp_path / "quarantine", [dup], [], ["again.xlsx"])
+    file_away(
+        tmp_path / "archive", tmp_path / "quarantine", [dup], [], ["again.xlsx"], write_feedback
+    )
     assert [p.name for p in (tmp_path / "archive").iterdir()] == [f"{dup.sha256}.xlsx"]
 
 
@@ -288,7 +292,14 @@ def test_a_rejected_file_with_a_taken_name_is_quarantined_beside_the_first(
             Path(shutil.copy(sample(sample_dir, "133"), inbox / "x.xlsx")), "资金情况", C5=value
         )
         [sub] = read_batch([path], ref)
-        file_away(tmp_path / "archive", quarantine, [], [(sub, [_finding("x.xlsx", "r")])], [])
+        file_away(
+            tmp_path / "archive",
+            quarantine,
+            [],
+            [(sub, [_finding("x.xlsx", "r")])],
+            [],
+            write_feedback,
+        )
         subs.append(sub)
     second = f"x.{subs[1].sha256[:8]}.xlsx"
     assert sorted(p.name for p in quarantine.iterdir()) == sorted(

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from flows import normalise as nz
+from guidefund.intake import normalise as nz
 
 # Nothing in the repository: no example database, and Hypothesis's caches (Unicode tables, the
 # source constants its pytest plugin collects before any fixture runs) go to a temporary

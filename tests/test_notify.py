@@ -21,12 +21,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, update
 
-from flows.notify import LEDGER_NAME, alert_rows, deliver_alerts
-from flows.reference import Reference
-from flows.settings import Settings
-from warehouse.db import make_engine, upgrade
-from warehouse.load import load_reference_data, start_run
-from warehouse.models import Alert, Run
+from guidefund.notify import LEDGER_NAME, deliver_alerts
+from guidefund.reference import Reference
+from guidefund.settings import Settings
+from guidefund.warehouse.alerts import alert_rows
+from guidefund.warehouse.db import make_engine, upgrade
+from guidefund.warehouse.load import load_reference_data, start_run
+from guidefund.warehouse.models import Alert, Run
 
 
 # ---------------------------------------------------------------- receivers on 127.0.0.1
@@ -321,7 +322,8 @@ def test_a_notifier_url_nobody_understands_is_refused_in_plain_words(
 def test_the_digest_lists_the_alerts_the_latest_nightly_run_still_raises(
     tmp_path: Path, warehouse: Engine
 ) -> None:
-    from flows.digest import open_alerts, render
+    from guidefund.notify import digest_message as render
+    from guidefund.warehouse.alerts import open_alerts
 
     old = nightly_run(warehouse, started=utcnow() - timedelta(days=30))
     raise_alert(warehouse, "lag|12", old)
@@ -343,7 +345,7 @@ def test_the_digest_lists_the_alerts_the_latest_nightly_run_still_raises(
 def test_the_digest_also_keeps_what_the_latest_year_end_run_raised(
     tmp_path: Path, warehouse: Engine
 ) -> None:
-    from flows.digest import open_alerts
+    from guidefund.warehouse.alerts import open_alerts
 
     year_end = nightly_run(warehouse, flow="year-end-aggregation")
     raise_alert(warehouse, "year_end.execution|650000", year_end, subject="新疆维吾尔自治区")
@@ -360,7 +362,8 @@ def test_the_digest_also_keeps_what_the_latest_year_end_run_raised(
 def test_before_any_nightly_run_the_digest_says_there_is_nothing_to_report(
     tmp_path: Path,
 ) -> None:
-    from flows.digest import open_alerts, render
+    from guidefund.notify import digest_message as render
+    from guidefund.warehouse.alerts import open_alerts
 
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
 
@@ -378,7 +381,7 @@ def test_the_execution_alerts_flow_sends_the_digest_to_the_webhook(
     prefect_harness: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows.digest import execution_alerts
+    from guidefund.flows.digest import execution_alerts
 
     workdir = tmp_path / "work"
     engine = make_engine(f"sqlite:///{workdir / 'warehouse.sqlite'}")
@@ -403,7 +406,7 @@ def test_the_notify_alerts_task_sends_what_a_run_raised_only_once(
 ) -> None:
     from prefect import flow
 
-    from flows.notify import notify_new_alerts
+    from guidefund.flows.tasks import notify_new_alerts
 
     settings = settings_for(tmp_path, http_receiver.url)
     engine = make_engine(settings.database_url)

@@ -16,16 +16,16 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
-from flows.breakdown import Figures, collect_figures
-from flows.indicators import plain
-from flows.ingest import read_batch
-from flows.reference import Reference
-from flows.settings import Settings
-from flows.year_end import write_reports
+from guidefund.evaluate.figures import Figures, collect_figures
+from guidefund.flows.year_end import write_reports
+from guidefund.intake.batch import read_batch
+from guidefund.numbers import plain
+from guidefund.reference import Reference
+from guidefund.settings import Settings
+from guidefund.warehouse import models as m
+from guidefund.warehouse.db import make_engine, upgrade
+from guidefund.warehouse.load import load_batch, start_run
 from tests.pg import warehouse_url
-from warehouse import models as m
-from warehouse.db import make_engine, upgrade
-from warehouse.load import load_batch, start_run
 
 # The seed's attachment, with 完成率 computed from it: indicator → (actual, completion %).
 SEED_TABLE = {
@@ -288,7 +288,7 @@ def test_the_same_figures_as_csv_and_json(seeded) -> None:
 def test_guidefund_year_end_writes_every_document_and_prints_the_scores(
     tmp_path: Path, ref: Reference, sample_dir: Path, prefect_harness: None, capsys
 ) -> None:
-    from flows.cli import main
+    from guidefund.cli import main
 
     work = tmp_path / "work"
     engine = make_engine(f"sqlite:///{work / 'warehouse.sqlite'}")

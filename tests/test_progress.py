@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from flows.progress import MIN_FILES, file_progress
+from guidefund.intake.progress import MIN_FILES, file_progress
 
 
 def _run(total: int, terminal: bool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flows.records import json_number
+from guidefund.numbers import json_number
 
 
 def test_whole_amounts_are_integers() -> None:
@@ -14,7 +14,10 @@ def test_whole_amounts_are_integers() -> None:
 
 
 def test_two_place_amounts_print_the_same_digits() -> None:
-    assert json.dumps([json_number(Decimal("8314.25")), json_number(Decimal("0.10"))]) == "[8314.25, 0.1]"
+    assert (
+        json.dumps([json_number(Decimal("8314.25")), json_number(Decimal("0.10"))])
+        == "[8314.25, 0.1]"
+    )
 
 
 def test_digits_no_float_can_carry_stay_exact_as_text() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.reference import POST, Reference, ReferenceError, load_reference
+from guidefund.reference import POST, Reference, ReferenceError, load_reference
 from tests.seedtext import allocation_table
 
 from .conftest import REFERENCE_DIR

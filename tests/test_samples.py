@@ -6,9 +6,9 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from flows.reference import Reference
-from flows.samples import apportion, generate
-from flows.workbook import read_submission
+from guidefund.intake.samples import apportion, generate
+from guidefund.intake.workbook import read_submission
+from guidefund.reference import Reference
 
 
 def test_apportion_is_exact_and_respects_caps() -> None:

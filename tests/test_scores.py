@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.indicators import budget_rows, evaluate
-from flows.reference import Reference, load_reference
-from flows.scores import compute_scores, grade_for, load_bands, render_scores
+from guidefund.evaluate.indicators import budget_rows, evaluate
+from guidefund.evaluate.scores import compute_scores, grade_for, render_scores
+from guidefund.reference import Reference, load_reference
 
 from .test_indicators import OVER, SEED_MEANS, SEED_SUMS, UNDER
 
@@ -147,7 +147,7 @@ def test_weights_above_a_parts_points_are_refused(ref: Reference, tmp_path: Path
      ("59.99", "差"), ("0", "差")],
 )  # fmt: skip
 def test_grades_follow_the_bands_in_score_bands_csv(ref: Reference, score: str, grade: str) -> None:
-    assert grade_for(Decimal(score), load_bands(ref.year_dir)) == grade
+    assert grade_for(Decimal(score), ref.score_bands) == grade
 
 
 def test_full_execution_scores_all_ten_points(ref: Reference) -> None:

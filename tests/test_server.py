@@ -26,8 +26,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from guidefund.warehouse.models import Run, Submission
 from tests.pg import warehouse_url
-from warehouse.models import Run, Submission
 
 pytestmark = pytest.mark.prefect
 
@@ -250,8 +250,8 @@ def test_year_end_runs_by_hand_for_a_chosen_year(served: Served) -> None:
 def test_the_weekly_digest_runs_on_the_server_and_without_a_notifier_lands_in_the_alerts_log(
     served: Served,
 ) -> None:
-    from flows.digest import open_alerts
-    from flows.notify import alert_line
+    from guidefund.notify import alert_line
+    from guidefund.warehouse.alerts import open_alerts
 
     (run,) = trigger(served, DEPLOYMENTS[1])
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from flows.reference import Reference
-from flows.template import write_templates
-from flows.workbook import read_submission
+from guidefund.intake.template import write_templates
+from guidefund.intake.workbook import read_submission
+from guidefund.reference import Reference
 
 
 def test_one_template_per_requested_project_with_identity_prefilled(

@@ -14,19 +14,20 @@ from typing import Any
 
 import pytest
 
-from expectations import DocsRun, load_suite, suite_data
-from expectations.runner import suite_names_in
-from flows.outliers import Thresholds, previous_figures
-from flows.records import CRITICAL, WARNING, Finding, Submission
-from flows.reference import Reference, load_reference
-from flows.settings import Settings
-from flows.template import prefill
-from flows.validate import (
+from guidefund.expectations import (
     CONSOLIDATED_SUITE,
-    PLAN_ATTRS,
     PLAN_SUITE,
     SUBMISSION_SUITE,
     WARNING_SUITE,
+    DocsRun,
+    load_suite,
+    suite_data,
+)
+from guidefund.expectations.runner import suite_names_in
+from guidefund.intake.outliers import Thresholds, previous_figures
+from guidefund.intake.template import prefill
+from guidefund.intake.validate import (
+    PLAN_ATTRS,
     placeholders,
     plan_frame,
     quiet_gx_context,
@@ -35,6 +36,9 @@ from flows.validate import (
     validate_plan,
     validate_submissions,
 )
+from guidefund.records import CRITICAL, WARNING, Finding, Submission
+from guidefund.reference import Reference, load_reference
+from guidefund.settings import Settings
 from tests.quirks import valid_values
 
 SUITES = (SUBMISSION_SUITE, WARNING_SUITE, PLAN_SUITE, CONSOLIDATED_SUITE)

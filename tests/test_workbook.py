@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.ingest import read_batch
-from flows.records import CRITICAL, WARNING, Finding
-from flows.reference import Reference
-from flows.workbook import NotAWorkbook, read_submission
+from guidefund.intake.batch import read_batch
+from guidefund.intake.workbook import NotAWorkbook, read_submission
+from guidefund.records import CRITICAL, WARNING, Finding
+from guidefund.reference import Reference
 
 from .quirks import (
     delete_sheet,

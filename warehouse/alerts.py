@@ -16,14 +16,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, inspect, select, update
 
-from warehouse import models as m
+from guidefund.warehouse import models as m
 
 COLUMNS = (
     "region_code", "year", "period", "subject", "rule", "value", "threshold", "severity",
     "message", "dedup_key",
 )  # fmt: skip
+ALERT_COLUMNS = (
+    "id", "region_code", "year", "period", "subject", "rule", "value", "threshold",
+    "severity", "message", "dedup_key", "first_run_id", "last_seen_run_id",
+)  # fmt: skip
+# Both re-evaluate every rule, so an alert they no longer raise is closed.
+ALERTING_FLOWS = ("nightly-consolidation", "year-end-aggregation")
 CHUNK = 500  # keys per IN (...) list; well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -76,13 +82,45 @@ def record_alerts(
     return [{"id": int(i), **row} for i, row in zip(ids, rows, strict=True)]
 
 
-def alerts_seen(engine: Engine, run_id: int) -> list[dict[str, Any]]:
-    """Every alert the run raised (new or seen again), ordered by severity, rule and id."""
-    A = m.Alert
+def alert_rows(
+    engine: Engine,
+    *,
+    year: int | None = None,
+    run_id: int | None = None,
+    run_ids: Sequence[int] | None = None,
+) -> list[dict]:
+    """Alerts as plain dicts (table `alert`) with when each was first seen; optionally of one
+    year, and last seen in run `run_id` or in any of `run_ids`."""
+    first_seen = m.Run.started_at.label("first_seen")
+    stmt = select(*(getattr(m.Alert, c) for c in ALERT_COLUMNS), first_seen).join(
+        m.Run, m.Run.id == m.Alert.first_run_id
+    )
+    if year is not None:
+        stmt = stmt.where(m.Alert.year == year)
+    if run_id is not None:
+        stmt = stmt.where(m.Alert.last_seen_run_id == run_id)
+    if run_ids is not None:
+        stmt = stmt.where(m.Alert.last_seen_run_id.in_(list(run_ids)))
+    stmt = stmt.order_by(m.Alert.severity, m.Alert.rule, m.Alert.subject, m.Alert.id)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def latest_runs(engine: Engine) -> list[int]:
+    """The latest successful run of each alerting flow; empty before the first."""
+    R = m.Run
+    if not inspect(engine).has_table(R.__tablename__):
+        return []
     stmt = (
-        select(*A.__table__.columns)
-        .where(A.last_seen_run_id == run_id)
-        .order_by(A.severity, A.rule, A.id)
+        select(func.max(R.id))
+        .where(R.flow_name.in_(ALERTING_FLOWS), R.status == "succeeded")
+        .group_by(R.flow_name)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)]
+        return sorted(conn.execute(stmt).scalars())
+
+
+def open_alerts(engine: Engine, year: int) -> list[dict[str, Any]]:
+    """The year's open alerts: those the latest successful alerting runs raised (again)."""
+    runs = latest_runs(engine)
+    return alert_rows(engine, year=year, run_ids=runs) if runs else []

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, String, case, cast, func, select
 from sqlalchemy.orm import aliased
 
-from flows.reference import Reference
-from warehouse import models as m
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
 
 S, P, D, F, R = m.Submission, m.Project, m.Direction, m.FundExecution, m.Receipt
 ANNUAL = "annual"

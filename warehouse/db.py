@@ -9,6 +9,7 @@ them back to each column's scale, which is exact for amounts of up to 15 signifi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,9 @@ def _copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> 
             stmt.as_string(raw), None, exc, psycopg.Error, connection_invalidated=broken,
             dialect=conn.dialect,
         ) from exc  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def engine_for(url: str) -> Engine:
+    """The process's one Engine per URL (the flows' tasks and the CLI share its pool)."""
+    return make_engine(url)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from flows.reference import Reference
-from warehouse import models as m
-from warehouse.db import upsert
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
+from guidefund.warehouse.db import upsert
 
 
 def load_reference_data(conn: Connection | Session, ref: Reference) -> None:

@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from flows import records
-from flows.reference import Reference
-from warehouse import models as m
-from warehouse.db import bulk_insert, refresh_statistics
-from warehouse.dimensions import ensure_reference_data
-from warehouse.dimensions import load_reference_data as load_reference_data  # re-exported
+from guidefund import records
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
+from guidefund.warehouse.db import bulk_insert, refresh_statistics
+from guidefund.warehouse.dimensions import ensure_reference_data
+from guidefund.warehouse.dimensions import load_reference_data as load_reference_data  # re-exported
 
 if TYPE_CHECKING:
-    from flows.indicators import IndicatorResult
+    from guidefund.records import IndicatorResult
 
 FACTS: tuple[type[m.Base], ...] = (m.FundExecution, m.IndicatorContribution, m.SelfEvaluation)
 

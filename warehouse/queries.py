@@ -1,5 +1,5 @@
-"""Read the warehouse: current submissions and their totals in SQL (the consolidated view,
-汇总表, is in warehouse/consolidated.py).
+"""Read the warehouse: current submissions, their totals, the year-end breakdowns and what the
+alert rules look at, in SQL (the consolidated view, 汇总表, is in warehouse/consolidated.py).
 
 "Current" means the accepted (newest) version of each project and period. Sums run in SQL and
 come back as Decimal; a weighted mean is two SQL sums divided in Decimal, so both dialects
@@ -11,13 +11,24 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Engine, Integer, Numeric, case, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Engine,
+    Integer,
+    Numeric,
+    and_,
+    case,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy import type_coerce as coerce
 
-from warehouse import models as m
+from guidefund.warehouse import models as m
 
 S, P, D = m.Submission, m.Project, m.Direction
-F, C, E = m.FundExecution, m.IndicatorContribution, m.SelfEvaluation
+F, C, E, W = m.FundExecution, m.IndicatorContribution, m.SelfEvaluation, m.Finding
 RATE_PLACES = Decimal("0.0001")
 
 
@@ -41,9 +52,16 @@ def _summable() -> dict[str, Any]:
     }
 
 
-def _current(region: str, year: int, period: str | None = None) -> list[ColumnElement[bool]]:
+def current(region: str, year: int, period: str | None = None) -> list[ColumnElement[bool]]:
+    """The one definition of "current": the accepted (newest) version of a project and period,
+    of one region-year (and one period when given). Every query of current figures uses it."""
     where = [S.region_code == region, S.year == year, S.state == m.ACCEPTED]
     return where + ([S.period == period] if period is not None else [])
+
+
+def of_project() -> ColumnElement[bool]:
+    """A submission joined to its plan project."""
+    return and_(P.region_code == S.region_code, P.year == S.year, P.no == S.project_no)
 
 
 def current_submissions(engine: Engine, region: str, year: int) -> list[dict[str, Any]]:
@@ -62,7 +80,7 @@ def current_submissions(engine: Engine, region: str, year: int) -> list[dict[str
         .join(F, F.submission_id == S.id)
         .join(C, C.submission_id == S.id)
         .join(E, E.submission_id == S.id)
-        .where(*_current(region, year))
+        .where(*current(region, year))
         .order_by(S.project_no, S.period)
     )
     with engine.connect() as conn:
@@ -113,6 +131,120 @@ def _facts_of_plan_projects(stmt: Any, region: str, year: int, period: str) -> A
         stmt.select_from(S)
         .join(F, F.submission_id == S.id)
         .join(C, C.submission_id == S.id)
-        .join(P, (P.region_code == S.region_code) & (P.year == S.year) & (P.no == S.project_no))
-        .where(*_current(region, year, period))
+        .join(P, of_project())
+        .where(*current(region, year, period))
     )
+
+
+def _rows(engine: Engine, stmt: Any) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(stmt))
+
+
+GROUP_COLUMNS = {"category": P.category, "project_type": P.project_type,
+                 "support_mode": P.support_mode}  # fmt: skip
+
+
+def plan_groups(engine: Engine, region: str, year: int, column: str, period: str) -> list[Any]:
+    """One row per value of the plan column `column` (category, project_type, support_mode):
+    grp, plan projects, submitted projects, allocation, funds received and spent for `period`."""
+    col = GROUP_COLUMNS[column]
+    money = Numeric(18, 2)
+    # Each plan project joined to its current submission on the columns of the partial unique
+    # index (region, year, project, period where accepted): one index probe per project, a
+    # good plan even before the database has statistics for freshly loaded rows.
+    reported = and_(of_project(), *current(region, year, period))
+    stmt = (
+        select(
+            col.label("grp"),
+            func.count(P.no).label("projects"),
+            func.count(S.id).label("submitted"),
+            func.coalesce(func.sum(P.allocation), 0).cast(money).label("allocation"),
+            func.coalesce(func.sum(F.funds_received), 0).cast(money).label("received"),
+            func.coalesce(func.sum(F.funds_spent), 0).cast(money).label("spent"),
+        )
+        .select_from(P)
+        .outerjoin(S, reported)
+        .outerjoin(F, F.submission_id == S.id)
+        .where(P.region_code == region, P.year == year)
+        .group_by(col)
+    )
+    return _rows(engine, stmt)
+
+
+def grade_counts(engine: Engine, region: str, year: int, period: str) -> list[Any]:
+    """(category, self_grade, n): how many current submissions of each direction graded
+    themselves each way."""
+    stmt = (
+        select(P.category, E.self_grade, func.count().label("n"))
+        .select_from(S)
+        .join(E, E.submission_id == S.id)
+        .join(P, of_project())
+        .where(*current(region, year, period))
+        .group_by(P.category, E.self_grade)
+    )
+    return _rows(engine, stmt)
+
+
+def stated_reasons(engine: Engine, region: str, year: int, period: str) -> list[dict[str, Any]]:
+    """One dict per current submission whose unit stated a 偏差原因及改进措施: the project
+    number, the reason and every summable field (to weigh its contribution)."""
+    facts = [
+        getattr(model, c.name).label(c.name)
+        for model in (F, C)
+        for c in model.__table__.columns
+        if c.name not in m.FACT_KEYS
+    ]
+    stmt = (
+        select(S.project_no, E.deviation_reason, *facts)
+        .select_from(S)
+        .join(E, E.submission_id == S.id)
+        .join(F, F.submission_id == S.id)
+        .join(C, C.submission_id == S.id)
+        .where(*current(region, year, period))
+        .where(E.deviation_reason.is_not(None), E.deviation_reason != "")
+        .order_by(S.project_no)
+    )
+    return [dict(r._mapping) for r in _rows(engine, stmt)]
+
+
+def slow_projects(engine: Engine, region: str, year: int, period: str, below: Decimal) -> list[Any]:
+    """Reported projects with an allocation whose execution may be under `below` percent. SQL
+    narrows with one point of slack (SQLite compares floats); callers decide exactly."""
+    stmt = (
+        select(P.no, P.name, P.unit, P.category, P.allocation, F.funds_spent, E.deviation_reason)
+        .select_from(S)
+        .join(F, F.submission_id == S.id)
+        .join(E, E.submission_id == S.id)
+        .join(P, of_project())
+        .where(*current(region, year, period), P.allocation > 0)
+        .where(F.funds_spent * 100 < (below + 1) * P.allocation)
+        .order_by(P.no)
+    )
+    return _rows(engine, stmt)
+
+
+def projects_without(engine: Engine, region: str, year: int, period: str) -> list[Any]:
+    """Plan projects with no current submission for `period` (no, name, unit), and whether
+    files of theirs were rejected (has_rejected)."""
+    mine = and_(of_project(), S.region_code == region, S.year == year)
+    accepted = exists().where(mine, S.state == m.ACCEPTED, S.period == period)
+    rejected = exists().where(mine, S.state == m.REJECTED)
+    stmt = (
+        select(P.no, P.name, P.unit, rejected.label("has_rejected"))
+        .where(P.region_code == region, P.year == year, ~accepted)
+        .order_by(P.no)
+    )
+    return _rows(engine, stmt)
+
+
+def current_findings(engine: Engine, region: str, year: int, severity: str) -> list[Any]:
+    """The stored findings of `severity` of current submissions (a superseded file's are stale)."""
+    stmt = (
+        select(W.file, W.sheet, W.cell, W.label, W.value, W.rule, W.message, S.period, S.sha256,
+               S.project_no)
+        .join(S, S.id == W.submission_id)
+        .where(*current(region, year), W.severity == severity)
+        .order_by(S.project_no, W.id)
+    )  # fmt: skip
+    return _rows(engine, stmt)

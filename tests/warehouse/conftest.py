@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from flows.records import Finding, Submission
-from flows.reference import Reference, load_reference
-from flows.settings import Settings
-from flows.template import prefill
+from guidefund.intake.template import prefill
+from guidefund.records import Finding, Submission
+from guidefund.reference import Reference, load_reference
+from guidefund.settings import Settings
+from guidefund.warehouse.db import make_engine, upgrade
+from guidefund.warehouse.models import Base
 from tests.pg import postgres_schema
-from warehouse.db import make_engine, upgrade
-from warehouse.models import Base
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from flows.cli import main
-from flows.reference import Reference
-from flows.status import status_summary, write_consolidated_xlsx
-from warehouse.load import finish_run, load_batch, start_run
+from guidefund.cli import main
+from guidefund.evaluate.status import status_summary
+from guidefund.reference import Reference
+from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
+from guidefund.warehouse.load import finish_run, load_batch, start_run
 
 
 def _load(engine: Engine, ref: Reference, accepted, rejected=()) -> None:

@@ -12,9 +12,9 @@ from benchmarks.synthetic import (
     synthetic_reference,
     synthetic_submissions,
 )
-from flows.reference import Reference, check_reference
-from warehouse.consolidated import state_counts
-from warehouse.queries import field_totals
+from guidefund.reference import Reference, check_reference
+from guidefund.warehouse.consolidated import state_counts
+from guidefund.warehouse.queries import field_totals
 
 
 def test_a_synthetic_plan_passes_the_reference_checks_with_recomputed_budgets(

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import DBAPIError
 
-from flows.reference import Reference
-from warehouse import models as m
-from warehouse.load import LoadResult, finish_run, load_batch, start_run
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
+from guidefund.warehouse.load import LoadResult, finish_run, load_batch, start_run
 
 S, R = m.Submission, m.Receipt
 

@@ -7,10 +7,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, select
 
-from flows.reference import Reference
-from warehouse import models as m
-from warehouse.load import LoadResult, finish_run, load_batch, start_run, store_indicator_results
-from warehouse.queries import current_submissions
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
+from guidefund.warehouse.load import (
+    LoadResult,
+    finish_run,
+    load_batch,
+    start_run,
+    store_indicator_results,
+)
+from guidefund.warehouse.queries import current_submissions
 
 S, R = m.Submission, m.Receipt
 
@@ -237,7 +243,7 @@ def test_money_and_typed_values_come_back_exactly_as_loaded(
 def test_indicator_results_are_stored_once_per_run_and_indicator(
     warehouse: Engine, ref: Reference
 ) -> None:
-    from flows.indicators import IndicatorResult
+    from guidefund.records import IndicatorResult
 
     def result(no: int, actual: str, completion: str) -> IndicatorResult:
         t = ref.targets[no - 1]

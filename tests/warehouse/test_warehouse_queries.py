@@ -8,10 +8,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from flows.reference import Reference
-from warehouse.consolidated import consolidated_status, plan_vs_submitted, submission_history
-from warehouse.load import finish_run, load_batch, start_run
-from warehouse.queries import current_submissions, field_totals, weighted_mean
+from guidefund.reference import Reference
+from guidefund.warehouse.consolidated import (
+    consolidated_status,
+    plan_vs_submitted,
+    submission_history,
+)
+from guidefund.warehouse.load import finish_run, load_batch, start_run
+from guidefund.warehouse.queries import current_submissions, field_totals, weighted_mean
 
 REGION, YEAR = "650000", 2024
 

@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select
 
-from flows.reference import Reference
-from warehouse import models as m
-from warehouse.consolidated import (
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
+from guidefund.warehouse.consolidated import (
     consolidated_status,
     direction_totals,
     project_states,
     state_counts,
 )
-from warehouse.load import finish_run, load_batch, start_run
-from warehouse.queries import current_submissions, field_totals
+from guidefund.warehouse.load import finish_run, load_batch, start_run
+from guidefund.warehouse.queries import current_submissions, field_totals
 
 XJ24, XJ25, NX24 = ("650000", 2024), ("650000", 2025), ("640000", 2024)
 

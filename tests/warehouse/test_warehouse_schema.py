@@ -13,11 +13,17 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, inspect, select, text
 
-from flows.reference import Reference
+from guidefund.reference import Reference
+from guidefund.warehouse import models as m
+from guidefund.warehouse.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from guidefund.warehouse.load import FACTS, load_reference_data
 from tests import pg
-from warehouse import models as m
-from warehouse.db import alembic_config, current_revision, head_revision, make_engine, upgrade
-from warehouse.load import FACTS, load_reference_data
 
 
 def test_upgrading_an_empty_database_gives_exactly_the_models_schema(engine: Engine) -> None:

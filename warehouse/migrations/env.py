@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from warehouse.db import make_engine
-from warehouse.models import Base
+from guidefund.warehouse.db import make_engine
+from guidefund.warehouse.models import Base
 
 target_metadata = Base.metadata
 
@@ -25,7 +25,7 @@ def _run(connection: Connection) -> None:
 
 
 def _url() -> str:
-    from flows.settings import get_settings
+    from guidefund.settings import get_settings
 
     return context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
 

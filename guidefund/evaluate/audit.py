@@ -1,4 +1,4 @@
-"""`guidefund audit FIGURES.csv`: check the figures a hand-written report states.
+"""Check the figures a hand-written report states (`guidefund audit FIGURES.csv`).
 
 FIGURES.csv has the columns indicator, source, target, actual, completion_pct, deviation_pct
 (any may be empty), one statement per line, e.g. the seed's own statements in
@@ -7,24 +7,19 @@ data/reference/2024/stated_figures.csv. Two kinds of finding, one per printed li
 * arithmetic that does not hold on a line: 完成率 ≠ actual / target (target / actual for a ≤
   indicator), or 偏差率 ≠ |完成率 − 100 %|, compared at the decimals the report wrote;
 * the same indicator stated differently by two sources (target, actual, 完成率 or 偏差率).
-
-Exit 0 when clean, 1 with findings, 2 when the file cannot be read.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import re
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
-from flows.indicators import HUNDRED, plain, rounded
-from flows.reference import Target
+from guidefund.numbers import HUNDRED, plain, rounded
+from guidefund.reference import Target
 
 COLUMNS = ("indicator", "source", "target", "actual", "completion_pct", "deviation_pct")
 LABELS = {
@@ -237,37 +232,3 @@ def audit(path: Path, known: Mapping[str, Target] | None = None) -> list[AuditFi
         found += check_arithmetic(s, file)
     found += check_sources(items, file)
     return sorted(found, key=lambda f: (f.line, f.rule))
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from flows.cli import EXIT_ATTENTION, EXIT_FAILED, EXIT_OK, reference_for, settings_from
-
-    settings = settings_from(args)
-    ref = reference_for(settings, args.year)
-    try:
-        found = audit(Path(args.figures), {t.name: t for t in ref.targets})
-    except FiguresError as exc:
-        print(f"guidefund audit: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    for f in found:
-        print(f.text())
-    if not found:
-        print(f"{Path(args.figures).name}：算术和各处说法一致，未发现问题")
-        return EXIT_OK
-    print(f"共 {len(found)} 处问题")
-    return EXIT_ATTENTION
-
-
-def register(add: Callable[..., Any]) -> None:
-    """Add `guidefund audit FIGURES.csv [--year Y]` to the parser."""
-    p = add(
-        "audit",
-        "check a report's stated figures: arithmetic per line and agreement between sources",
-        cmd_audit,
-    )
-    p.add_argument(
-        "figures", help="CSV: indicator,source,target,actual,completion_pct,deviation_pct"
-    )
-    p.add_argument(
-        "--year", type=int, help="plan year whose targets say which way (≥/≤) each points"
-    )

@@ -10,17 +10,15 @@ construction and checked again at the end.
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from flows.records import Value
-from flows.reference import POST, Project, Reference
-from flows.template import file_name, write_submission
+from guidefund.intake.template import file_name, write_submission
+from guidefund.records import Value
+from guidefund.reference import POST, Project, Reference, SampleRules, Spread
 
 CENT = Decimal("0.01")
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
@@ -42,47 +40,6 @@ SLOW_SHARE = Decimal("0.6")  # below this share of its allocation spent, a proje
 SLOW_REASON = (
     "部分设备采购需履行政府采购程序，采购周期较长，资金执行率偏低；下一步将加快采购和支出进度。"
 )
-
-
-@dataclass(frozen=True)
-class Spread:
-    """How one field's stated total is spread over the projects (a row of sample_totals.csv)."""
-
-    field: str
-    kind: str  # sum | count (yes/no flags) | weighted_mean
-    total: Decimal
-    who: str
-    weight: str
-    cap: str
-
-
-@dataclass(frozen=True)
-class SampleRules:
-    spreads: dict[str, Spread]
-    cases: dict[int, dict[str, Decimal]]  # project no -> field -> stated value
-    reasons: dict[int, str]  # project no -> the seed's stated reason
-    grades: dict[int, str]
-
-
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as f:
-        return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(f)]
-
-
-def load_rules(ref: Reference) -> SampleRules:
-    d = ref.year_dir
-    spreads = {
-        r["字段"]: Spread(
-            r["字段"], r["口径"], Decimal(r["合计"]), r["参与项目"], r["权重"], r["上限"]
-        )
-        for r in _csv(d / "sample_totals.csv")
-    }
-    cases: dict[int, dict[str, Decimal]] = {}
-    for r in _csv(d / "sample_cases.csv"):
-        cases.setdefault(int(r["序号"]), {})[r["字段"]] = Decimal(r["值"])
-    reasons = {int(r["序号"]): r["偏差原因及改进措施"] for r in _csv(d / "sample_reasons.csv")}
-    grades = {int(r["序号"]): r["自评等级"] for r in _csv(d / "grades.csv")}
-    return SampleRules(spreads, cases, reasons, grades)
 
 
 def takes_part(p: Project, who: str, flagged: set[int]) -> bool:
@@ -197,7 +154,7 @@ def _fix_weighted_mean(
 
 def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
     """The unit-filled values of every plan project, by project number."""
-    rules = load_rules(ref)
+    rules = ref.samples
     rng = random.Random(seed)
     plan = list(ref.plan)
     values: dict[int, dict[str, Value]] = {p.no: {} for p in plan}

@@ -25,12 +25,11 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import coordinate_from_string
 from python_calamine import CalamineSheet, CalamineWorkbook
 
-from expectations import Context, meta_of, render
-from flows import normalise as nz
-from flows.records import CRITICAL, WARNING, Finding, Submission, Value
-from flows.reference import Field, Reference
+from guidefund.expectations import SUBMISSION_SUITE, Context, meta_of, render
+from guidefund.intake import normalise as nz
+from guidefund.records import CRITICAL, WARNING, Finding, Submission, Value
+from guidefund.reference import Field, Reference
 
-SUBMISSION_SUITE = "submission.critical"
 TEMPLATE_KEY = "template_version"
 TEMPLATE_RULE = "template_version_accepted"
 NOT_WORKBOOK = "read.not_workbook"
@@ -81,10 +80,6 @@ def _layout(fields: tuple[Field, ...]) -> dict[str, tuple[Spot, ...]]:
         spot = Spot(f, row - 1, column_index_from_string(letter) - 2, label_key(f.label))
         sheets.setdefault(f.sheet, []).append(spot)
     return {name: tuple(spots) for name, spots in sheets.items()}
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def open_workbook(path: Path, data: bytes) -> CalamineWorkbook:
@@ -297,7 +292,3 @@ def parse_value(raw: object, f: Field, year: int) -> Value:
         return nz.grade(raw)
     text = nz.clean_text(raw)
     return nz.halfwidth(text) if text is not None and f.key == TEMPLATE_KEY else text
-
-
-def period_year(period: str) -> int:
-    return int(period[:4])

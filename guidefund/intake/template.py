@@ -19,8 +19,8 @@ from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from flows.records import Value
-from flows.reference import Field, Project, Reference
+from guidefund.records import Value
+from guidefund.reference import Field, Project, Reference
 
 INSTRUCTIONS = "填报说明"
 YES, NO = "是", "否"

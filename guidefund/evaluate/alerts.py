@@ -26,26 +26,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, select
+from sqlalchemy import Engine
 
-from flows.breakdown import (
-    P,
-    S,
-    breakdown,
-    consolidate,
-    current,
-    of_project,
+from guidefund.evaluate.figures import breakdown, consolidate
+from guidefund.numbers import HUNDRED, as_decimal, plain, rounded
+from guidefund.records import (
+    CRITICAL,
+    TOTAL,
+    WARNING,
+    IndicatorResult,
     period_label,
     period_month,
 )
-from flows.indicators import HUNDRED, IndicatorResult, plain, rounded
-from flows.records import CRITICAL, WARNING
-from flows.reference import Reference
-from flows.settings import Settings
-from warehouse import models as m
-from warehouse.alerts import record_alerts
-
-F, E, W = m.FundExecution, m.SelfEvaluation, m.Finding
+from guidefund.reference import Reference
+from guidefund.settings import Settings
+from guidefund.warehouse.alerts import record_alerts
+from guidefund.warehouse.queries import current_findings, projects_without, slow_projects
 
 
 def expected_progress(period: str) -> Decimal:
@@ -73,23 +69,6 @@ def alert(
     }  # fmt: skip
 
 
-def _project_execution(engine: Engine, ref: Reference, period: str, below: Decimal) -> list[Any]:
-    """Reported projects with an allocation whose execution may be under `below` percent. SQL
-    narrows with one point of slack (SQLite compares floats); callers decide exactly."""
-    stmt = (
-        select(P.no, P.name, P.unit, P.category, P.allocation, F.funds_spent, E.deviation_reason)
-        .select_from(S)
-        .join(F, F.submission_id == S.id)
-        .join(E, E.submission_id == S.id)
-        .join(P, of_project())
-        .where(current(ref, period), P.allocation > 0)
-        .where(F.funds_spent * 100 < (below + 1) * P.allocation)
-        .order_by(P.no)
-    )
-    with engine.connect() as conn:
-        return list(conn.execute(stmt))
-
-
 def execution_alerts(
     engine: Engine, ref: Reference, settings: Settings, period: str
 ) -> list[dict[str, Any]]:
@@ -103,7 +82,7 @@ def execution_alerts(
     checks.append(("execution.progress", lag_floor))
     directions = breakdown(engine, ref, "类别", period)
     for rule, floor in checks:
-        for r in _project_execution(engine, ref, period, floor):
+        for r in slow_projects(engine, ref.region_code, ref.year, period, floor):
             spent = Decimal(r.funds_spent or 0)
             key = f"project:{r.no}"
             if spent * HUNDRED >= floor * r.allocation or key in flagged:
@@ -125,7 +104,7 @@ def execution_alerts(
             flagged.add(key)
             out.append(alert(ref, period, rule, key, subject, severity, text, rate, floor))
         for g in directions:
-            key = "region" if g.group == "合计" else f"category:{g.group}"
+            key = "region" if g.group == TOTAL else f"category:{g.group}"
             if (
                 g.execution_pct is None
                 or key in flagged
@@ -189,16 +168,7 @@ def missing_alerts(
     if today <= due:
         return []
     annual = str(ref.year)
-    mine = and_(of_project(), S.region_code == ref.region_code, S.year == ref.year)
-    accepted = exists().where(mine, S.state == m.ACCEPTED, S.period == annual)
-    rejected = exists().where(mine, S.state == m.REJECTED)
-    stmt = (
-        select(P.no, P.name, P.unit, rejected.label("has_rejected"))
-        .where(P.region_code == ref.region_code, P.year == ref.year, ~accepted)
-        .order_by(P.no)
-    )
-    with engine.connect() as conn:
-        rows = list(conn.execute(stmt))
+    rows = projects_without(engine, ref.region_code, ref.year, annual)
     out = []
     for r in rows:
         why = "，已提交的文件均被退回，请按退回说明修改后重新提交" if r.has_rejected else ""
@@ -212,16 +182,7 @@ def missing_alerts(
 
 def warning_alerts(engine: Engine, ref: Reference) -> list[dict[str, Any]]:
     """The stored warning findings of current submissions (a superseded file's are stale)."""
-    stmt = (
-        select(W.file, W.sheet, W.cell, W.label, W.value, W.rule, W.message, S.period, S.sha256,
-               S.project_no)
-        .join(S, S.id == W.submission_id)
-        .where(S.region_code == ref.region_code, S.year == ref.year, S.state == m.ACCEPTED)
-        .where(W.severity == WARNING)
-        .order_by(S.project_no, W.id)
-    )  # fmt: skip
-    with engine.connect() as conn:
-        rows = list(conn.execute(stmt))
+    rows = current_findings(engine, ref.region_code, ref.year, WARNING)
     out = []
     for r in rows:
         where = f"{r.sheet}!{r.cell}" if r.sheet else "(文件)"
@@ -229,16 +190,9 @@ def warning_alerts(engine: Engine, ref: Reference) -> list[dict[str, Any]]:
         subject = f"项目{r.project_no} {r.file} {where}"
         out.append(
             alert(ref, r.period, f"validation.{r.rule}", key, subject, WARNING,
-                  f"{r.label}：{r.message}", _number(r.value))
+                  f"{r.label}：{r.message}", as_decimal(r.value))
         )  # fmt: skip
     return out
-
-
-def _number(text: str | None) -> Decimal | None:
-    try:
-        return Decimal(str(text).replace(",", "")) if text not in (None, "") else None
-    except ArithmeticError:
-        return None
 
 
 def evaluate_alerts(

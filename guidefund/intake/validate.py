@@ -20,23 +20,38 @@ from typing import Any
 
 import pandas as pd
 
-from expectations import EMPTY, Context, DocsRun, placeholders, render, text
-from expectations.runner import Failure, quiet_gx_context, run_suite
-from flows.normalise import canonical
-from flows.outliers import Outlier, Thresholds, WarningRules, find_outliers, load_warning_rules
-from flows.records import CRITICAL, WARNING, Finding, Submission, Value
-from flows.reference import CARRIED, DIRECT, NEW, POST, Field, Project, Reference
-from flows.workbook import FATAL_RULES, SHEET_MISSING
+from guidefund.expectations import (
+    CONSOLIDATED_SUITE,
+    EMPTY,
+    PLAN_SUITE,
+    SUBMISSION_SUITE,
+    WARNING_SUITE,
+    Context,
+    DocsRun,
+    placeholders,
+    render,
+    text,
+)
+from guidefund.expectations.runner import Failure, quiet_gx_context, run_suite
+from guidefund.intake.normalise import canonical
+from guidefund.intake.outliers import Outlier, Thresholds, find_outliers
+from guidefund.intake.workbook import FATAL_RULES, SHEET_MISSING
+from guidefund.records import CRITICAL, TOTAL, WARNING, Finding, Submission, Value
+from guidefund.reference import (
+    CARRIED,
+    DIRECT,
+    NEW,
+    POST,
+    Field,
+    Project,
+    Reference,
+    WarningRules,
+)
 
 __all__ = ["placeholders", "quiet_gx_context", "text"]  # re-exported for callers and tests
 
-SUBMISSION_SUITE = "submission.critical"
-WARNING_SUITE = "submission.warning"
-PLAN_SUITE = "plan.critical"
-CONSOLIDATED_SUITE = "consolidated.critical"
 CONSOLIDATED_FILE = "汇总"
 PLAN_FILE = "plan.csv"
-TOTAL = "合计"
 
 # Template field → Project attribute it must equal; the frame carries it as `plan_<field>`.
 PLAN_ATTRS: dict[str, str] = {
@@ -79,7 +94,7 @@ def submission_frame(
     """One row per submission: `row_key` (its index in `subs`), `file`, every template field,
     the plan's columns for its project_no (`plan_known`, `plan_<field>`) and the derived
     columns the suites name in their meta."""
-    rules = load_warning_rules(ref.year_dir)
+    rules = ref.warning_rules
     plans = [ref.project(s.project_no) if s.project_no is not None else None for s in subs]
     n = range(len(subs))
     cols: dict[str, pd.Series] = {
@@ -220,10 +235,10 @@ def validate_submissions(
     order. `history` maps an index to the project's previous accepted figures (warehouse).
     One GX run per suite for the whole batch; a file the reader could not trust is not run."""
     if thresholds is None:
-        from flows.settings import Settings
+        from guidefund.settings import Settings
 
         thresholds = Thresholds.of(Settings())
-    rules = load_warning_rules(ref.year_dir)
+    rules = ref.warning_rules
     keep = [i for i, s in enumerate(subs) if not any(p.rule in FATAL_RULES for p in s.problems)]
     batch = [subs[i] for i in keep]
     past = {j: history[i] for j, i in enumerate(keep) if history and i in history}

@@ -14,10 +14,11 @@ from decimal import Decimal
 from html import escape
 from pathlib import Path
 
-from flows.breakdown import TOTAL, Figures
-from flows.indicators import plain
-from flows.report import actual_cell, reason_cell, summary_text, target_cell
-from flows.scores import score_text, signed
+from guidefund.evaluate.figures import Figures
+from guidefund.evaluate.scores import score_text, signed
+from guidefund.numbers import plain
+from guidefund.records import TOTAL
+from guidefund.reports.text import actual_cell, reason_cell, summary_text, target_cell
 
 WIDTH, LABEL, ROW = 960, 330, 24
 PLOT = WIDTH - LABEL - 70
@@ -163,7 +164,7 @@ def render_html(fig: Figures) -> str:
         for p in s.parts
     ]  # fmt: skip
     scores.append(
-        ["合计", "", s.grade, score_text(s.total), plain(s.self_total), signed(s.difference)]
+        [TOTAL, "", s.grade, score_text(s.total), plain(s.self_total), signed(s.difference)]
     )
     budget = [
         [

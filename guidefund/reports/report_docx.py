@@ -18,10 +18,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from flows.breakdown import TOTAL, Figures, period_label
-from flows.indicators import IndicatorResult, plain, rounded
-from flows.report import reason_cell, summary_text, with_unit
-from flows.scores import score_text, signed
+from guidefund.evaluate.figures import NOT_REPORTED, Figures
+from guidefund.evaluate.scores import score_text, signed
+from guidefund.numbers import plain, rounded
+from guidefund.records import TOTAL, IndicatorResult, period_label
+from guidefund.reports.text import reason_cell, summary_text, with_unit
 
 TODO = "【待补充】"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -113,9 +114,9 @@ def _section_two(doc: DocumentObject, fig: Figures) -> None:
     doc.add_paragraph(f"（一）主管部门职责分工；（二）资金管理情况：{TODO}")
     total = fig.grades[TOTAL]
     post = fig.ref.counts.get("新上后补助项目数", 0)
-    graded = "，".join(f"{n}项评价结果为“{g}”" for g, n in total.items() if n and g != "未报")
-    missing = f"，{total['未报']}项尚未提交" if total.get("未报") else ""
-    reported = sum(n for g, n in total.items() if g != "未报")
+    graded = "，".join(f"{n}项评价结果为“{g}”" for g, n in total.items() if n and g != NOT_REPORTED)
+    missing = f"，{total[NOT_REPORTED]}项尚未提交" if total.get(NOT_REPORTED) else ""
+    reported = sum(n for g, n in total.items() if g != NOT_REPORTED)
     doc.add_paragraph(
         f"经综合评议，{fig.ref.year}年度{short(fig)}实施的{reported + total.get('未报', 0)}项"
         f"（含后补助项目{post}项）引导资金项目，{graded}{missing}。具体情况如下："
@@ -123,7 +124,7 @@ def _section_two(doc: DocumentObject, fig: Figures) -> None:
     for category, counts in fig.grades.items():
         if category == TOTAL:
             continue
-        parts = [f"{n}项评价为“{g}”" for g, n in counts.items() if n and g != "未报"]
+        parts = [f"{n}项评价为“{g}”" for g, n in counts.items() if n and g != NOT_REPORTED]
         doc.add_paragraph(f"{category}项目：{'，'.join(parts) or '无已报项目'}。")
 
 
@@ -210,7 +211,7 @@ def _section_five(doc: DocumentObject, fig: Figures) -> None:
     ]  # fmt: skip
     points = sum((p.points for p in s.parts), Decimal(0))
     rows.append(
-        ["合计", plain(points), "", score_text(s.total), plain(s.self_total), signed(s.difference)]
+        [TOTAL, plain(points), "", score_text(s.total), plain(s.self_total), signed(s.difference)]
     )
     _table(doc, ["部分", "满分", "计算式", "得分", "自评得分", "差"], rows)
     doc.add_heading("（二）公开情况", level=2)

@@ -7,43 +7,16 @@ direction's median in the batch is flagged as a likely unit error (元 typed as 
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from expectations import text
-from flows.records import Submission
-from flows.reference import Reference
-
-
-@dataclass(frozen=True)
-class WarningRules:
-    """data/reference/<year>/warning_rules.csv: the seed's rules behind submission.warning."""
-
-    enterprise_unit_type: str
-    self_raised_ratio: Decimal
-    ratio_base: str
-    outlier_fields: tuple[str, ...]
-    outlier_min_peers: int
-
-
-@lru_cache(maxsize=8)
-def load_warning_rules(year_dir: Path) -> WarningRules:
-    with (year_dir / "warning_rules.csv").open(encoding="utf-8", newline="") as f:
-        v = {(r["规则"], r["参数"]): r["值"].strip() for r in csv.DictReader(f)}
-    return WarningRules(
-        enterprise_unit_type=v[("enterprise_self_raised_ratio", "单位类型")],
-        self_raised_ratio=Decimal(v[("enterprise_self_raised_ratio", "倍数")]),
-        ratio_base=v[("enterprise_self_raised_ratio", "引导资金字段")],
-        outlier_fields=tuple(filter(None, v[("indicator_outlier", "字段")].split(";"))),
-        outlier_min_peers=int(v[("indicator_outlier", "最少报送数")]),
-    )
+from guidefund.expectations import text
+from guidefund.records import Submission
+from guidefund.reference import Reference
 
 
 @dataclass(frozen=True)

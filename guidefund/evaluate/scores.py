@@ -17,16 +17,14 @@ printed figures add up.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
-from flows.indicators import BudgetRow, IndicatorResult, plain, rounded
-from flows.records import json_number
-from flows.reference import Reference
+from guidefund.numbers import json_number, plain, rounded
+from guidefund.records import BudgetRow, IndicatorResult
+from guidefund.reference import Reference
 
 ONE = Fraction(1)
 
@@ -102,13 +100,6 @@ class Scores:
         }
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8", newline="") as f:
-        return [{k: (v or "").strip() for k, v in r.items()} for r in csv.DictReader(f)]
-
-
 def to_decimal(value: Fraction) -> Decimal:
     return rounded(Decimal(value.numerator) / Decimal(value.denominator), 2)
 
@@ -121,18 +112,11 @@ def grade_for(score: Decimal, bands: Sequence[tuple[str, Decimal]]) -> str:
     return ""
 
 
-def load_bands(year_dir: Path) -> list[tuple[str, Decimal]]:
-    return [(r["等级"], Decimal(r["下限（分）"])) for r in _rows(year_dir / "score_bands.csv")]
-
-
 def indicator_weights(
-    year_dir: Path, level1: str, points: Decimal, scored: Sequence[IndicatorResult]
+    ref: Reference, level1: str, points: Decimal, scored: Sequence[IndicatorResult]
 ) -> dict[int, Fraction]:
     """Weights of a part's scored indicators: as given, the rest sharing what is left equally."""
-    given = {
-        r["三级指标"]: Fraction(Decimal(r["权重"]))
-        for r in _rows(year_dir / "indicator_weights.csv")
-    }
+    given = {name: Fraction(w) for name, w in ref.indicator_weights.items()}
     mine = {r.no: given[r.indicator] for r in scored if r.indicator in given}
     rest = [r for r in scored if r.indicator not in given]
     left = Fraction(points) - sum(mine.values(), Fraction(0))
@@ -201,13 +185,12 @@ def compute_scores(
     ref: Reference, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]
 ) -> Scores:
     """Every part's score with its formula, the total, its grade, and the self-assessment."""
-    year_dir = ref.year_dir
-    stated = {r["部分"]: Decimal(r["自评得分"]) for r in _rows(year_dir / "self_scores.csv")}
-    bands = load_bands(year_dir)
+    stated = ref.self_scores
+    bands = ref.score_bands
     parts = []
-    for row in _rows(year_dir / "scoring.csv"):
-        name, points = row["部分"], Decimal(row["满分"])
-        if row["口径"] == "budget_execution":
+    for part in ref.scoring:
+        name, points = part.part, part.points
+        if part.basis == "budget_execution":
             total = budget[0]
             ratio = (
                 min(Fraction(total.executed) / Fraction(total.budget), ONE)
@@ -221,8 +204,8 @@ def compute_scores(
             )
             parts.append(PartScore(name, points, score, formula, stated.get(name)))
             continue
-        scored = [r for r in results if r.level1 == row["一级指标"] and r.scored]
-        weights = indicator_weights(year_dir, name, points, scored)
+        scored = [r for r in results if r.level1 == part.level1 and r.scored]
+        weights = indicator_weights(ref, name, points, scored)
         items = tuple(_indicator_score(r, weights[r.no]) for r in scored)
         exact = sum((i.score for i in items), Fraction(0))
         score = to_decimal(exact)

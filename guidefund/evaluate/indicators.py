@@ -24,76 +24,11 @@ is reported with its actual but has no 完成率 and is not scored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from flows.records import json_number
-from flows.reference import Band, Project, Reference, Target
-
-HUNDRED = Decimal(100)
-
-
-def rounded(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-
-
-def plain(value: Decimal | None) -> str:
-    """A Decimal as the report writes it: 100.00 → '100', 74.850 → '74.85', None → ''."""
-    if value is None:
-        return ""
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "") else text
-
-
-@dataclass(frozen=True)
-class IndicatorResult:
-    no: int
-    level1: str
-    level2: str
-    indicator: str
-    operator: str
-    target: Decimal | None
-    target_text: str
-    unit: str
-    rule: str
-    actual: Decimal | None
-    actual_text: str
-    completion_pct: Decimal | None
-    deviation_pct: Decimal | None
-    needs_explanation: bool
-
-    @property
-    def scored(self) -> bool:
-        """Has a target to be measured against (a number, or a qualitative wording)."""
-        return self.completion_pct is not None or self.target_text not in ("", "—")
-
-    def as_json(self) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for k, v in asdict(self).items():
-            out[k] = json_number(v) if isinstance(v, Decimal) else v
-        return out
-
-
-@dataclass(frozen=True)
-class BudgetRow:
-    source: str
-    budget: Decimal
-    executed: Decimal
-    rate_pct: Decimal | None
-
-
-@dataclass(frozen=True)
-class Reason:
-    """A unit's stated 偏差原因及改进措施, gathered under an indicator it contributed to."""
-
-    project_no: int
-    project_name: str
-    unit: str
-    text: str
-    share_pct: Decimal
-
-    def line(self) -> str:
-        return f"项目{self.project_no}（{self.unit}）：{self.text}"
+from guidefund.numbers import HUNDRED, rounded
+from guidefund.records import BudgetRow, IndicatorResult, Reason
+from guidefund.reference import CENTRAL_FUNDS, Band, Project, Reference, Target
 
 
 def matches(project: Project, condition: str) -> bool:
@@ -221,7 +156,7 @@ def budget_rows(ref: Reference, spent: Decimal) -> list[BudgetRow]:
     """The 自评表 budget block: 中央财政资金 executed from submissions, the others as stated."""
     rows = []
     for line in ref.budget_lines:
-        executed = spent if line.source == "中央财政资金" else line.executed
+        executed = spent if line.source == CENTRAL_FUNDS else line.executed
         rate = rounded(executed / line.budget * HUNDRED, 2) if line.budget else None
         rows.append(BudgetRow(line.source, line.budget, executed, rate))
     total_budget = sum((r.budget for r in rows), Decimal(0))

@@ -9,13 +9,13 @@ other files given (their direction's median).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from flows.records import CRITICAL, Finding
+from guidefund.cli.common import quiet_libraries, reference_for, settings_from
+from guidefund.records import CRITICAL, Finding
 
 ACCEPTED, REJECTED, NOT_READABLE = 0, 1, 2
 
@@ -46,14 +46,11 @@ def verdict(findings: Sequence[Finding]) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from flows.cli import reference_for, settings_from
-    from flows.ingest import read_batch
-    from flows.settings import quiet_environment
+    from guidefund.intake.batch import read_batch
 
     settings = settings_from(args)
     # GX reads its environment at import; no Prefect here, so no Prefect home is created.
-    for key, value in quiet_environment(settings).items():
-        os.environ.setdefault(key, value)
+    quiet_libraries(settings)
     ref = reference_for(settings, args.year)
     paths = [Path(name) for name in args.files]
     codes = []
@@ -65,8 +62,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in sorted({p for p in paths if p.is_file()} - {s.path for s in subs}):
         print(f"{path}：无法读取该文件（被占用或没有权限）", file=sys.stderr)
         codes.append(NOT_READABLE)
-    from flows.outliers import Thresholds
-    from flows.validate import validate_submissions
+    from guidefund.intake.outliers import Thresholds
+    from guidefund.intake.validate import validate_submissions
 
     found = validate_submissions(subs, ref, Thresholds.of(settings))
     for i, sub in enumerate(subs):

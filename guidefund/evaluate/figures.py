@@ -1,5 +1,6 @@
-"""Year-end figures from the warehouse, in SQL: the indicator aggregates, breakdowns per
-direction (类别), 立项类型 and 支持方式, the grade distribution, and the units' stated reasons.
+"""The year's figures: the indicator table, the budget block, the scores, breakdowns per
+direction (类别), 立项类型 and 支持方式, the grade distribution and the units' stated reasons,
+computed once from the warehouse's grouped queries (guidefund.warehouse.queries).
 
 Every query groups or filters in the database and returns one row per group (or per submission
 that states a reason), never every stored row: the year-end stays as fast for 50,000 stored
@@ -8,74 +9,29 @@ submissions as for 136 (benchmarks/year_end_sql.py).
 
 from __future__ import annotations
 
-import csv
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Numeric, and_, func, select
+from sqlalchemy import Engine
 
-from flows.indicators import (
-    HUNDRED,
-    BudgetRow,
-    IndicatorResult,
-    Reason,
-    budget_rows,
-    evaluate,
-    gather_reasons,
-    rounded,
+from guidefund.evaluate.indicators import budget_rows, evaluate, gather_reasons
+from guidefund.evaluate.scores import Scores, compute_scores
+from guidefund.numbers import HUNDRED, json_number, rounded
+from guidefund.records import TOTAL, BudgetRow, GroupRow, IndicatorResult, Reason
+from guidefund.reference import Reference
+from guidefund.settings import Settings
+from guidefund.warehouse.queries import (
+    field_totals,
+    grade_counts,
+    plan_groups,
+    stated_reasons,
+    weighted_mean,
 )
-from flows.records import json_number
-from flows.reference import Reference
-from flows.scores import Scores, compute_scores, load_bands
-from flows.settings import Settings
-from warehouse import models as m
-from warehouse.queries import field_totals, weighted_mean
 
-S, P = m.Submission, m.Project
-F, C, E = m.FundExecution, m.IndicatorContribution, m.SelfEvaluation
 GROUPINGS = {"类别": "category", "立项类型": "project_type", "支持方式": "support_mode"}
-TOTAL = "合计"
 NOT_REPORTED = "未报"
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """Projects of one group of the plan, and what their current submissions report."""
-
-    group: str
-    projects: int
-    submitted: int
-    allocation: Decimal
-    received: Decimal
-    spent: Decimal
-    execution_pct: Decimal | None  # spent / allocation; None when nothing was allocated
-
-    def as_json(self) -> dict[str, object]:
-        return {k: json_number(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
-
-
-def period_month(period: str) -> int | None:
-    """7 for '2024-07'; None for the annual report '2024'."""
-    return int(period[5:7]) if len(period) == 7 else None
-
-
-def period_label(period: str) -> str:
-    """'2024-07' as is; the annual report '2024' as '2024 年度'."""
-    return period if period_month(period) else f"{period} 年度"
-
-
-def current(ref: Reference, period: str) -> Any:
-    return and_(
-        S.region_code == ref.region_code,
-        S.year == ref.year,
-        S.state == m.ACCEPTED,
-        S.period == period,
-    )
-
-
-def of_project() -> Any:
-    return and_(P.region_code == S.region_code, P.year == S.year, P.no == S.project_no)
+REASON_SHARE_KEY = "原因归集最低贡献占比（%）"
 
 
 def consolidate(
@@ -112,36 +68,9 @@ def breakdown(engine: Engine, ref: Reference, by: str, period: str) -> list[Grou
     """One row per value of the plan column `by` (类别, 立项类型 or 支持方式), in the plan's
     order, then the 合计 row: plan projects and allocation, submitted projects, funds received
     and spent for `period`, and execution = spent / allocation."""
-    col = getattr(P, GROUPINGS[by])
-    money = Numeric(18, 2)
-    # Join each plan project to its current submission on the columns of the partial unique
-    # index (region, year, project, period where accepted): one index probe per project, a
-    # good plan even before the database has statistics for freshly loaded rows.
-    reported = and_(
-        S.region_code == P.region_code,
-        S.year == P.year,
-        S.project_no == P.no,
-        S.period == period,
-        S.state == m.ACCEPTED,
-    )
-    stmt = (
-        select(
-            col.label("grp"),
-            func.count(P.no).label("projects"),
-            func.count(S.id).label("submitted"),
-            func.coalesce(func.sum(P.allocation), 0).cast(money).label("allocation"),
-            func.coalesce(func.sum(F.funds_received), 0).cast(money).label("received"),
-            func.coalesce(func.sum(F.funds_spent), 0).cast(money).label("spent"),
-        )
-        .select_from(P)
-        .outerjoin(S, reported)
-        .outerjoin(F, F.submission_id == S.id)
-        .where(P.region_code == ref.region_code, P.year == ref.year)
-        .group_by(col)
-    )
-    with engine.connect() as conn:
-        found = {r.grp: r for r in conn.execute(stmt)}
-    order = list(dict.fromkeys(getattr(p, GROUPINGS[by]) for p in ref.plan))
+    column = GROUPINGS[by]
+    found = {r.grp: r for r in plan_groups(engine, ref.region_code, ref.year, column, period)}
+    order = list(dict.fromkeys(getattr(p, column) for p in ref.plan))
     order += sorted(set(found) - set(order))
     rows = []
     for name in order:
@@ -172,16 +101,10 @@ def grade_distribution(
 ) -> dict[str, dict[str, int]]:
     """Per direction (and 合计): how many current submissions graded themselves 优/良/中/差, and
     how many plan projects have no current submission (未报)."""
-    stmt = (
-        select(P.category, E.self_grade, func.count().label("n"))
-        .select_from(S)
-        .join(E, E.submission_id == S.id)
-        .join(P, of_project())
-        .where(current(ref, period))
-        .group_by(P.category, E.self_grade)
-    )
-    with engine.connect() as conn:
-        counted = [(r.category, r.self_grade, int(r.n)) for r in conn.execute(stmt)]
+    counted = [
+        (r.category, r.self_grade, int(r.n))
+        for r in grade_counts(engine, ref.region_code, ref.year, period)
+    ]
     planned: dict[str, int] = {}
     for p in ref.plan:
         planned[p.category] = planned.get(p.category, 0) + 1
@@ -200,37 +123,6 @@ def grade_distribution(
     return out
 
 
-def stated_reasons(engine: Engine, ref: Reference, period: str) -> list[dict[str, Any]]:
-    """One dict per current submission whose unit stated a 偏差原因及改进措施: the project
-    number, the reason and every summable field (to weigh its contribution)."""
-    facts = [
-        getattr(model, c.name).label(c.name)
-        for model in (F, C)
-        for c in model.__table__.columns
-        if c.name not in ("submission_id", "region_code", "year")
-    ]
-    stmt = (
-        select(S.project_no, E.deviation_reason, *facts)
-        .select_from(S)
-        .join(E, E.submission_id == S.id)
-        .join(F, F.submission_id == S.id)
-        .join(C, C.submission_id == S.id)
-        .where(current(ref, period), E.deviation_reason.is_not(None), E.deviation_reason != "")
-        .order_by(S.project_no)
-    )
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)]
-
-
-def report_rules(ref: Reference) -> dict[str, str]:
-    """report_rules.csv: the report's fixed texts and conventions, by key."""
-    path = ref.year_dir / "report_rules.csv"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8", newline="") as f:
-        return {r["键"].strip(): (r["值"] or "").strip() for r in csv.DictReader(f)}
-
-
 @dataclass
 class Figures:
     """Everything the year-end documents show, computed once."""
@@ -244,13 +136,12 @@ class Figures:
     grades: dict[str, dict[str, int]]  # direction → grade → projects
     reasons: dict[int, list[Reason]]  # indicator no → units' stated reasons
     sums: dict[str, Decimal]  # SQL sums of every summable field for the period
-    texts: dict[str, str]
     explain_under_pct: Decimal
     explain_over_pct: Decimal
     year_end_min_pct: Decimal
 
     def text(self, key: str, default: str = "") -> str:
-        return self.texts.get(key) or default
+        return self.ref.text(key, default)
 
     def as_json(self) -> dict[str, Any]:
         """The year's figures as one JSON document (numbers as JSON numbers, exact to the cent)."""
@@ -294,10 +185,8 @@ def collect_figures(engine: Engine, ref: Reference, settings: Settings, period: 
     """The year's figures from the warehouse: a handful of grouped SQL queries."""
     under, over = settings.explain_under_pct, settings.explain_over_pct
     results, budget, sums = consolidate(engine, ref, period, under, over)
-    texts = report_rules(ref)
-    share = Decimal(texts.get("原因归集最低贡献占比（%）") or 0)
-    stated = stated_reasons(engine, ref, period)
-    grades = tuple(name for name, _ in load_bands(ref.year_dir))
+    share = Decimal(ref.text(REASON_SHARE_KEY) or 0)
+    stated = stated_reasons(engine, ref.region_code, ref.year, period)
     return Figures(
         ref=ref,
         period=period,
@@ -305,10 +194,9 @@ def collect_figures(engine: Engine, ref: Reference, settings: Settings, period: 
         budget=budget,
         scores=compute_scores(ref, results, budget),
         groups={by: breakdown(engine, ref, by, period) for by in GROUPINGS},
-        grades=grade_distribution(engine, ref, period, grades),
+        grades=grade_distribution(engine, ref, period, ref.grades),
         reasons=gather_reasons(ref, results, stated, sums, share),
         sums=sums,
-        texts=texts,
         explain_under_pct=under,
         explain_over_pct=over,
         year_end_min_pct=settings.year_end_execution_min_pct,

@@ -6,7 +6,7 @@ the working directory (<workdir>/alerts.notified.jsonl), so an unchanged alert r
 later run is not sent again, while a raised severity is news and is. The ledger is written only after the
 channel accepted the message, so a failed delivery is retried by the next run.
 Transport failures are OSError (urllib, smtplib and socket errors all are), which the I/O retry
-policy in flows/tasks.py treats as transient; a notifier that cannot be understood is ValueError.
+policy of the flows' tasks treats as transient; a notifier that cannot be understood is ValueError.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import smtplib
 import urllib.request
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,19 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-from sqlalchemy import Engine, select
-
-from flows.settings import Settings
-from flows.tasks import engine_for, retry_transient
+from guidefund.settings import Settings
 
 TIMEOUT_SECONDS = 20  # a notifier that does not answer in this time is down, not slow
 LEDGER_NAME = "alerts.notified.jsonl"
-ALERT_COLUMNS = (
-    "id", "region_code", "year", "period", "subject", "rule", "value", "threshold",
-    "severity", "message", "dedup_key", "first_run_id", "last_seen_run_id",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,32 +38,6 @@ class Delivery:
     target: str
     sent: int
     skipped: int
-
-
-def alert_rows(
-    engine: Engine,
-    *,
-    year: int | None = None,
-    run_id: int | None = None,
-    run_ids: Sequence[int] | None = None,
-) -> list[dict]:
-    """Alerts as plain dicts (table `alert`) with when each was first seen; optionally of one
-    year, and last seen in run `run_id` or in any of `run_ids`."""
-    from warehouse.models import Alert, Run
-
-    first_seen = Run.started_at.label("first_seen")
-    stmt = select(*(getattr(Alert, c) for c in ALERT_COLUMNS), first_seen).join(
-        Run, Run.id == Alert.first_run_id
-    )
-    if year is not None:
-        stmt = stmt.where(Alert.year == year)
-    if run_id is not None:
-        stmt = stmt.where(Alert.last_seen_run_id == run_id)
-    if run_ids is not None:
-        stmt = stmt.where(Alert.last_seen_run_id.in_(list(run_ids)))
-    stmt = stmt.order_by(Alert.severity, Alert.rule, Alert.subject, Alert.id)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def number(value: Any) -> str:
@@ -230,14 +196,18 @@ def _apprise(url: str, title: str, text: str) -> None:
         raise OSError(f"通知未送达：{describe(url, Path())[1]} 没有接受消息")
 
 
-@task(
-    name="notify-alerts",
-    cache_policy=NO_CACHE,
-    timeout_seconds=120,
-    retries=2,
-    retry_delay_seconds=[5, 30],
-    retry_condition_fn=retry_transient,
-)
-def notify_new_alerts(settings: Settings, run_id: int) -> Delivery:
-    """Deliver the alerts that run `run_id` raised or saw again; only the new ones go out."""
-    return deliver_alerts(settings, alert_rows(engine_for(settings.database_url), run_id=run_id))
+def digest_message(
+    year: int, alerts: Sequence[Mapping[str, Any]], since: datetime, ran: bool = True
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """(title, text, new alerts) of the weekly digest of open alerts; `since` is naive UTC like the warehouse's times."""
+    new = [dict(a) for a in alerts if a.get("first_seen") and a["first_seen"] >= since]
+    title = f"guidefund 每周预警摘要（{year}）：未关闭 {len(alerts)} 条，本周新增 {len(new)} 条"
+    if not ran:
+        return title, "尚无成功的汇总运行，没有可报告的预警。", new
+    if not alerts:
+        return title, "没有未关闭的预警。", new
+    counts = Counter(str(a.get("severity", "")) for a in alerts)
+    lines = ["按级别：" + "，".join(f"{k} {v} 条" for k, v in sorted(counts.items()))]
+    new_ids = {a.get("id") for a in new}
+    lines += [("（新）" if a.get("id") in new_ids else "") + alert_line(a) for a in alerts]
+    return title, "\n".join(lines), new

@@ -1,0 +1,77 @@
+"""The `guidefund` command: one module per command in this package, each with `register(add)`.
+
+Exit codes: 0 done; 1 done, but something needs attention (rejected files or new alerts for
+`nightly`, missing or rejected submissions for `status`, findings for `audit`, a file that would be
+rejected for `check`); `demo` exits 0 whenever it ran;
+2 could not run (bad arguments, unreadable reference data or configuration, warehouse unreachable,
+or for `check` a file that is not a workbook at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from guidefund.cli.common import EXIT_FAILED
+from guidefund.settings import Settings
+
+# The commands, in the order `guidefund --help` lists them. Each module has `register(add)`,
+# where `add(name, help, func)` returns the subcommand's parser (with --workdir already on it).
+COMMANDS = (
+    "template",
+    "samples",
+    "check",
+    "nightly",
+    "status",
+    "year_end",
+    "audit",
+    "reference",
+    "db",
+    "serve",
+    "demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="guidefund",
+        description="中央引导地方科技发展资金：填报模板、汇总入库、校验和年度自评。",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, helptext: str, func: Callable[[argparse.Namespace], int]):  # type: ignore[no-untyped-def]
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.set_defaults(func=func)
+        p.add_argument(
+            "--workdir", help="working directory (default: GUIDEFUND_WORKDIR or ./guidefund-work)"
+        )
+        return p
+
+    for name in COMMANDS:
+        importlib.import_module(f"guidefund.cli.{name}").register(add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - one line, no traceback, for any failure to run
+        from guidefund.reference import ReferenceError
+
+        if isinstance(exc, ReferenceError):
+            print(f"guidefund: 参考数据有误：{exc}", file=sys.stderr)
+        else:
+            print(f"guidefund: 无法完成：{type(exc).__name__}: {exc}", file=sys.stderr)
+        if Settings().debug:
+            raise
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

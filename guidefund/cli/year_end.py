@@ -1,0 +1,59 @@
+"""`guidefund year-end` (the year-end flow) and `guidefund indicators` (the table alone)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from guidefund.cli.common import EXIT_OK, prepare_runtime, reference_for, settings_from
+
+
+def cmd_year_end(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    prepare_runtime(settings)
+    from guidefund.flows.year_end import year_end_aggregation
+    from guidefund.reports.text import render_text
+
+    done = year_end_aggregation(year=args.year, workdir=str(settings.workdir), out=args.out)
+    print(render_text(reference_for(settings, done.year), done.results, done.budget))
+    for path in done.files:
+        print(f"已写出 {path}")
+    return EXIT_OK
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    prepare_runtime(settings)
+    from guidefund.evaluate.figures import consolidate
+    from guidefund.reports.text import indicators_json, render_text
+    from guidefund.warehouse.db import engine_for
+
+    ref = reference_for(settings, args.year)
+    results, budget, _ = consolidate(
+        engine_for(settings.database_url),
+        ref,
+        str(ref.year),
+        settings.explain_under_pct,
+        settings.explain_over_pct,
+    )
+    if args.json:
+        print(json.dumps(indicators_json(results), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(ref, results, budget))
+    return EXIT_OK
+
+
+def register(add: Callable[..., Any]) -> None:
+    p = add(
+        "year-end",
+        "compute the year's self-evaluation table and write it (the year-end flow)",
+        cmd_year_end,
+    )
+    p.add_argument("--year", type=int)
+    p.add_argument("--out", help="folder for the report files (default: <workdir>/reports)")
+
+    p = add("indicators", "print the indicator results computed from the warehouse", cmd_indicators)
+    p.add_argument("--year", type=int)
+    p.add_argument("--json", action="store_true", help="print a JSON list of objects")

@@ -1,0 +1,116 @@
+"""The 汇总表 (.xlsx): one row per plan project with its submission state (sheet 汇总表), plan vs
+submitted per direction (按类别) and every stored version (版本历史)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import Engine
+
+from guidefund.records import TOTAL
+from guidefund.reference import Reference
+from guidefund.warehouse.consolidated import (
+    MISSING,
+    REJECTED,
+    SUBMITTED,
+    consolidated_status,
+    plan_vs_submitted,
+    submission_history,
+)
+
+STATE_LABELS = {SUBMITTED: "已提交", REJECTED: "退回待改", MISSING: "未提交"}
+VERSION_LABELS = {"accepted": "当前版本", "superseded": "已被替代", "rejected": "退回"}
+MONEY, RATE = "#,##0.00", "0.00%"
+RATE_PLACES = Decimal("0.0001")
+
+
+def write_consolidated_xlsx(
+    engine: Engine, ref: Reference, path: Path, period: str | None = None
+) -> Path:
+    """The 汇总表 as .xlsx: one row per plan project with its state, current version, superseded
+    versions, rejected files, file and key figures (sheet 汇总表); plan vs submitted per
+    direction (按类别); every stored version (版本历史). Returns `path`."""
+    period = period or str(ref.year)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "汇总表"
+    _title(ws, f"{ref.region_name}{ref.year}年度{ref.fund_name}项目汇总表（报告期 {period}）", 14)
+    ws.append(["序号", "项目名称", "申报单位", "类别", "状态", "当前版本", "被替代版本数",
+               "退回文件数", "文件", "接收时间（UTC）", "安排资金（万元）", "到位资金（万元）",
+               "实际支出（万元）", "执行率"])  # fmt: skip
+    rows = consolidated_status(engine, ref, period)
+    for r in rows:
+        ws.append([
+            r["project_no"], r["name"], r["unit"], r["category"], STATE_LABELS[r["state"]],
+            r["version"], r["superseded"], r["rejected_files"], r["file_name"], r["received_at"],
+            r["allocation"], r["funds_received"], r["funds_spent"],
+            _rate(r["funds_spent"], r["allocation"]),
+        ])  # fmt: skip
+    submitted = [r for r in rows if r["state"] == SUBMITTED]
+    allocation = sum((r["allocation"] for r in rows), Decimal(0))
+    spent = sum((r["funds_spent"] for r in submitted), Decimal(0))
+    received = sum((r["funds_received"] for r in submitted), Decimal(0))
+    ws.append([TOTAL, f"计划项目 {len(rows)} 个，已提交 {len(submitted)} 个", *[None] * 8,
+               allocation, received, spent, _rate(spent, allocation)])  # fmt: skip
+    _format(ws, money=(11, 12, 13), rate=14, widths=(6, 40, 30, 20, 9, 8, 10, 10, 24, 19, 12,
+                                                       12, 12, 9))  # fmt: skip
+
+    ws = wb.create_sheet("按类别")
+    _title(ws, f"{ref.region_name}{ref.year}年度计划与已提交（报告期 {period}）", 8)
+    ws.append(["类别", "预算（万元）", "计划项目数", "计划安排资金（万元）", "已提交项目数",
+               "已提交项目安排资金（万元）", "到位资金（万元）", "实际支出（万元）"])  # fmt: skip
+    directions = plan_vs_submitted(engine, ref, period)
+    keys = ("budget_total", "plan_projects", "plan_allocation", "submitted",
+            "submitted_allocation", "funds_received", "funds_spent")  # fmt: skip
+    for d in directions:
+        ws.append([d["direction"], *[d[k] for k in keys]])
+    ws.append([TOTAL, *[sum((d[k] for d in directions), Decimal(0)) for k in keys]])
+    _format(ws, money=(2, 4, 6, 7, 8), rate=None, widths=(22, 12, 10, 16, 12, 20, 14, 14))
+
+    ws = wb.create_sheet("版本历史")
+    _title(ws, f"{ref.region_name}{ref.year}年度入库文件及版本（报告期 {period}）", 8)
+    ws.append(["序号", "报告期", "版本", "状态", "文件", "接收时间（UTC）", "运行号", "SHA-256"])
+    for h in submission_history(engine, ref.region_code, ref.year, period):
+        ws.append([h["project_no"], h["period"], h["version"], VERSION_LABELS[h["state"]],
+                   h["file_name"], h["received_at"], h["run_id"], h["sha256"]])  # fmt: skip
+    _format(ws, money=(), rate=None, widths=(6, 9, 6, 9, 30, 19, 7, 66))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _rate(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    """part / whole as a fraction rounded half-up to 4 places (0.7499 = 74.99%); none for 0."""
+    if part is None or not whole:
+        return None
+    return (part / whole).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _title(ws: Worksheet, text: str, columns: int) -> None:
+    ws.append([text])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
+    ws["A1"].font = Font(bold=True, size=13)
+    ws["A1"].alignment = Alignment(horizontal="center")
+
+
+def _format(ws: Worksheet, money: Sequence[int], rate: int | None, widths: Sequence[int]) -> None:
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in ws.iter_rows(min_row=3):
+        for col in money:
+            row[col - 1].number_format = MONEY
+        if rate is not None:
+            row[rate - 1].number_format = RATE
+        for cell in row:
+            if cell.is_date:
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    for i, width in enumerate(widths):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    ws.freeze_panes = "A3"

@@ -1,0 +1,126 @@
+"""The self-evaluation table's words and cells, shared by every form that shows it: the text
+printed by `guidefund demo`/`year-end`/`indicators`, the 自评表, the report draft and the HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from guidefund.evaluate.figures import Figures
+from guidefund.evaluate.scores import compute_scores, render_scores, score_text
+from guidefund.numbers import plain
+from guidefund.records import BudgetRow, IndicatorResult
+from guidefund.reference import Reference
+
+COLUMNS = (
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标值",
+    "全年实际完成值",
+    "完成率",
+    "偏差率",
+    "需说明",
+)
+BUDGET_HEADER = ["资金情况（万元）", "全年预算数（A）", "全年执行数（B）", "预算执行率（B/A）"]
+NO_REASON = "单位未说明原因，请补充原因和改进措施"
+
+
+def pct(value: Decimal | None) -> str:
+    return "" if value is None else f"{value}%"
+
+
+def with_unit(text: str, unit: str) -> str:
+    if not text or text == "—" or not text[0].isdigit():
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}".rstrip()
+
+
+def target_cell(r: IndicatorResult) -> str:
+    """'≥39 个' for a numeric target; a qualitative or missing target as written ('稳步提升', '—')."""
+    shown = with_unit(r.target_text, r.unit)
+    return f"{r.operator}{shown}" if r.target is not None else shown
+
+
+def actual_cell(r: IndicatorResult) -> str:
+    """全年实际完成值 as the attachment writes it: '2172 万元', '100%', '稳步提升'."""
+    if r.rule == "qualitative" or r.actual is None:
+        return r.actual_text
+    return with_unit(plain(r.actual), r.unit)
+
+
+def table_rows(results: Sequence[IndicatorResult]) -> list[list[str]]:
+    return [
+        [
+            r.level1,
+            r.level2,
+            r.indicator,
+            target_cell(r),
+            with_unit(r.actual_text, r.unit),
+            pct(r.completion_pct),
+            pct(r.deviation_pct),
+            "是" if r.needs_explanation else "",
+        ]
+        for r in results
+    ]
+
+
+def budget_lines(rows: Sequence[BudgetRow]) -> list[list[str]]:
+    return [[r.source, f"{r.budget}", f"{r.executed}", pct(r.rate_pct)] for r in rows]
+
+
+def render_text(
+    ref: Reference, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]
+) -> str:
+    """The table printed by `guidefund demo`, `year-end` and `indicators`, then the scores with
+    their formulas (computed here from the same figures, so every caller prints them)."""
+    out = [f"{ref.fund_name}区域绩效目标自评表（{ref.year} 年度，{ref.region_name}）", ""]
+    out.append(_grid(BUDGET_HEADER, budget_lines(budget)))
+    out.append("")
+    out.append(_grid(list(COLUMNS), table_rows(results)))
+    out.append("")
+    out.append(render_scores(compute_scores(ref, results, budget)))
+    return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(c) + " " * (w - _width(str(c))) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def indicators_json(results: Sequence[IndicatorResult]) -> list[dict[str, object]]:
+    return [r.as_json() for r in results]
+
+
+def reason_cell(fig: Figures, r: IndicatorResult) -> str:
+    """未完成原因和改进措施: the units' reasons gathered under the indicator, when it needs one."""
+    if not r.needs_explanation:
+        return ""
+    lines = [x.line() for x in fig.reasons.get(r.no, [])]
+    return "\n".join(lines) if lines else NO_REASON
+
+
+def summary_text(fig: Figures) -> str:
+    """全年实际完成情况: the year in figures, for the 自评表 and the report."""
+    scored = [r for r in fig.results if r.completion_pct is not None]
+    missed = [r.indicator for r in scored if r.completion_pct < 100]  # type: ignore[operator]
+    over = [r for r in scored if r.completion_pct >= fig.explain_over_pct]  # type: ignore[operator]
+    total, region = fig.budget[0], fig.groups["类别"][-1]
+    return (
+        f"{fig.ref.year} 年度共支持项目 {region.projects} 个，全年执行 {plain(total.executed)} 万元，"
+        f"预算执行率 {plain(total.rate_pct)}%。{len(scored)} 项有指标值的指标中，"
+        f"{len(scored) - len(missed)} 项达到指标值，{len(missed)} 项未达到"
+        f"{'（' + '、'.join(missed) + '）' if missed else ''}，{len(over)} 项超过指标值 "
+        f"{plain(fig.explain_over_pct - 100)}% 及以上。按财预〔2020〕10号计分 "
+        f"{score_text(fig.scores.total)} 分，等级“{fig.scores.grade}”。"
+    )
