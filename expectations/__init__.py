@@ -30,7 +30,7 @@ CONSOLIDATED_SUITE = "consolidated.critical"
 
 
 class DocsRun:
-    """The validation results of one flow run, kept for its Data Docs (expectations.runner).
+    """The validation results of one flow run, kept for its Data Docs (runner.build_data_docs).
 
     A plain class, not a dataclass: Prefect walks dataclass task inputs, and these hold GX
     results."""
@@ -38,12 +38,6 @@ class DocsRun:
     def __init__(self, name: str):
         self.name = name
         self.results: list[tuple[str, str, Any]] = []
-
-    def build(self, directory: Path) -> Path:
-        """Render this run's results into a GX file-backed site at `directory`; its index."""
-        from guidefund.expectations.runner import build_data_docs
-
-        return build_data_docs(self, directory)
 
 
 def suite_path(name: str) -> Path:

@@ -23,7 +23,7 @@ from guidefund.expectations import (
     load_suite,
     suite_data,
 )
-from guidefund.expectations.runner import suite_names_in
+from guidefund.expectations.runner import build_data_docs, suite_names_in
 from guidefund.intake.outliers import Thresholds, previous_figures
 from guidefund.intake.template import prefill
 from guidefund.intake.validate import (
@@ -664,7 +664,7 @@ def test_data_docs_show_the_runs_suites_and_results(ref: Reference, tmp_path: Pa
     validate_submissions([submission(ref, 45), submission(ref, 46, funds_spent=Decimal("-1"))],
                          ref, docs=docs)  # fmt: skip
     validate_consolidated(plan_rows(ref), ref, docs)
-    index = docs.build(tmp_path / "data_docs")
+    index = build_data_docs(docs, tmp_path / "data_docs")
     assert index == (tmp_path / "data_docs" / "index.html").resolve()
     html = index.read_text(encoding="utf-8")
     for name in SUITES:
@@ -680,5 +680,5 @@ def test_data_docs_of_a_second_run_list_only_that_run(ref: Reference, tmp_path: 
     for name in ("first", "second"):
         docs = DocsRun(name)
         validate_plan(ref, docs)
-        docs.build(tmp_path / name)
+        build_data_docs(docs, tmp_path / name)
     assert len(list((tmp_path / "second" / "validations").rglob("*.html"))) == 1
