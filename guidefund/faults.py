@@ -85,6 +85,27 @@ def _os_error(exc: OSError) -> str:
     return f"系统错误{where}：{exc.strerror or exc}"
 
 
+# Errors of a file share or a network peer that may pass; a full disk or a missing permission
+# does not pass by waiting.
+TRANSIENT_ERRNOS = {
+    errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE, errno.EIO, errno.ECONNRESET,
+    errno.ECONNREFUSED, errno.ECONNABORTED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EPIPE,
+}  # fmt: skip
+
+
+def is_transient_io(exc: BaseException) -> bool:
+    """An OS or network error that may pass by itself (busy, timed out, refused, reset)."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code >= 500 or exc.code == 429
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        return is_transient_io(exc.reason)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected | TimeoutError | socket.timeout):
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+
+
 def one_line(text: str) -> str:
     """`text` on one line (driver messages carry newlines)."""
     return " ".join(text.split())
@@ -187,3 +208,34 @@ def checkpoint(next_step: str, done: str = "") -> None:
     if _stop.is_set():
         tail = f"；{done}" if done else ""
         raise Stopped(_stopped_line(next_step) + tail)
+
+
+# --------------------------------------------------------------------------- secondary steps
+
+
+class SecondarySteps:
+    """The steps of a run after its primary work (Data Docs, reports, notifications, artifacts):
+    each one that fails leaves one line saying what happens next, and the run goes on; none can
+    undo or hide what the primary work did. A stop asked for ends the run before the next one.
+
+    `done` says what the primary work completed, for the line a stop prints."""
+
+    def __init__(self, done: str) -> None:
+        self.done = done
+        self.lines: list[str] = []
+        self.failed: list[str] = []
+
+    def run(self, step: str, call: Callable[[], T], default: T, line: str) -> T:
+        """`call()`, or `default` when it fails; `line` is the console line, where `{}` stands
+        for the reason (explain(exc))."""
+        checkpoint(step, self.done)
+        try:
+            return call()
+        except Stopped:
+            raise
+        except Exception as exc:
+            # The traceback goes to the log file only (INFO never reaches the console).
+            log.info("次要步骤「%s」失败", step, exc_info=exc)
+            self.failed.append(step)
+            self.lines.append(line.format(one_line(explain(exc))))
+            return default

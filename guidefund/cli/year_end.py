@@ -7,20 +7,36 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, prepare_runtime, reference_for, settings_from
+from guidefund.cli.common import (
+    EXIT_ATTENTION,
+    EXIT_OK,
+    prepare_runtime,
+    reference_for,
+    run_flow,
+    settings_from,
+)
+from guidefund.cli.nightly import print_problems
 
 
 def cmd_year_end(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    prepare_runtime(settings)
-    from guidefund.flows.year_end import year_end_aggregation
+    ref = reference_for(settings, args.year)
+
+    def start():  # type: ignore[no-untyped-def]
+        from guidefund.flows.year_end import year_end_aggregation
+
+        return lambda: year_end_aggregation(
+            year=ref.year, workdir=str(settings.workdir), out=args.out
+        )
+
+    done = run_flow(settings, start)
     from guidefund.reports.text import render_text
 
-    done = year_end_aggregation(year=args.year, workdir=str(settings.workdir), out=args.out)
-    print(render_text(reference_for(settings, done.year), done.results, done.budget))
+    print(render_text(ref, done.results, done.budget))
     for path in done.files:
         print(f"已写出 {path}")
-    return EXIT_OK
+    print_problems(done.problems)
+    return EXIT_ATTENTION if done.problems else EXIT_OK
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
