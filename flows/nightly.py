@@ -94,7 +94,8 @@ def nightly_consolidation(
         warnings=sum(f.file not in loaded.duplicates for f in warnings),
     )
     later = SecondarySteps(
-        f"文件已入库并归档（接收 {loaded.accepted}，退回 {loaded.rejected}），其余步骤下次运行时补做"
+        f"文件已入库并归档（接收 {loaded.accepted}，退回 {loaded.rejected}），其余步骤下次运行时补做",
+        on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
     )
     problems = later.run(
         "汇总检查",

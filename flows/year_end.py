@@ -99,7 +99,10 @@ def year_end_aggregation(
     except BaseException as exc:
         tasks.close_failed(url, run_id, exc)
         raise
-    later = SecondarySteps("年度指标已计算并保存，报告与预警未完成：请重新运行 guidefund year-end")
+    later = SecondarySteps(
+        "年度指标已计算并保存，报告与预警未完成：请重新运行 guidefund year-end",
+        on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
+    )
     target = Path(out) if out else settings.reports
     files = later.run(
         "写出报告",

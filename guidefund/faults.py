@@ -218,20 +218,24 @@ class SecondarySteps:
     each one that fails leaves one line saying what happens next, and the run goes on; none can
     undo or hide what the primary work did. A stop asked for ends the run before the next one.
 
-    `done` says what the primary work completed, for the line a stop prints."""
+    `done` says what the primary work completed, for the line a stop prints; `on_stop` is
+    called before a stop ends the run (to record it)."""
 
-    def __init__(self, done: str) -> None:
+    def __init__(self, done: str, on_stop: Callable[[Stopped], None] | None = None) -> None:
         self.done = done
+        self.on_stop = on_stop
         self.lines: list[str] = []
         self.failed: list[str] = []
 
     def run(self, step: str, call: Callable[[], T], default: T, line: str) -> T:
         """`call()`, or `default` when it fails; `line` is the console line, where `{}` stands
         for the reason (explain(exc))."""
-        checkpoint(step, self.done)
         try:
+            checkpoint(step, self.done)
             return call()
-        except Stopped:
+        except Stopped as stop:
+            if self.on_stop:
+                self.on_stop(stop)
             raise
         except Exception as exc:
             # The traceback goes to the log file only (INFO never reaches the console).

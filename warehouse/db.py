@@ -297,6 +297,18 @@ def describe_error(exc: BaseException, url: str, waited: float = 0) -> str:
     return f"数据库出错（{shown}）：{text}"
 
 
+def _wait_reason(exc: BaseException, url: str) -> str:
+    """The short form for a wait line: the reason and the warehouse."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    orig = _driver_error(exc) or exc
+    if getattr(orig, "sqlite_errorcode", None) is not None:
+        return f"数据库文件被其他程序占用（{shown}）"
+    state = getattr(orig, "sqlstate", None) or ""
+    if state in ("40001", "40P01"):
+        return f"并发冲突（{shown}）"
+    return f"{_reason(one_line(str(orig)).lower())}（{shown}）"
+
+
 def _reason(low: str) -> str:
     if "connection refused" in low:
         return "连接被拒绝"
@@ -332,7 +344,7 @@ def retrying(url: str, what: str, call: Callable[[], T], budget_seconds: float |
             budget_seconds=budget,
             what=f"数据库暂时无法使用（{what}）",
             on_wait=drop_pool,
-            describe=lambda exc: describe_error(exc, url),
+            describe=lambda exc: _wait_reason(exc, url),
         )
     except Exception as exc:
         if isinstance(exc, Fault) or _driver_error(exc) is None:

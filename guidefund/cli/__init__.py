@@ -96,7 +96,9 @@ def failure_line(exc: BaseException, settings: Settings) -> str:
     from guidefund.reference import ReferenceError
 
     if isinstance(exc, KeyboardInterrupt):
-        return "已立即中止（第二次停止信号）：已入库的数据不受影响，收件箱中剩下的文件下次运行时处理"
+        return (
+            "已立即中止（第二次停止信号）：已入库的数据不受影响，收件箱中剩下的文件下次运行时处理"
+        )
     if isinstance(exc, ReferenceError):
         return f"参考数据有误：{one_line(str(exc))}"
     if isinstance(exc, Fault):

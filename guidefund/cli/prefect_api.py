@@ -19,6 +19,7 @@ running. Its output goes to <workdir>/logs/prefect-server.log.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import socket
@@ -140,6 +141,7 @@ class TemporaryAPI:
         )
 
     def stop(self) -> None:
+        _drain_prefect()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -147,6 +149,21 @@ class TemporaryAPI:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _drain_prefect() -> None:
+    """Send Prefect's queued run logs and events while the server is still there: otherwise
+    Prefect writes `--- Error logging to API ---` on stderr at exit."""
+    if "prefect" not in sys.modules:
+        return
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)
+        EventsWorker.drain_all(timeout=10)
+    except Exception:  # noqa: BLE001 - best effort: the run's own work is done
+        logging.getLogger("guidefund.cli").info("Prefect 日志未能全部送出", exc_info=True)
 
 
 @contextmanager
