@@ -103,6 +103,12 @@ def failure_line(exc: BaseException, settings: Settings) -> str:
         return f"参考数据有误：{one_line(str(exc))}"
     if isinstance(exc, Fault):
         return one_line(str(exc))
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        from guidefund.warehouse.db import describe_error
+
+        return describe_error(exc, settings.database_url)
     module = type(exc).__module__.split(".")[0]
     if module == "httpx" or module == "prefect":
         return (

@@ -41,12 +41,12 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    ref = reference_for(settings, args.year)
     prepare_runtime(settings)
     from guidefund.evaluate.figures import consolidate
     from guidefund.reports.text import indicators_json, render_text
     from guidefund.warehouse.db import engine_for
 
-    ref = reference_for(settings, args.year)
     results, budget, _ = consolidate(
         engine_for(settings.database_url),
         ref,
