@@ -19,6 +19,7 @@ from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from guidefund.cells import put, save
 from guidefund.records import Value
 from guidefund.reference import Field, Project, Reference
 
@@ -76,7 +77,7 @@ def write_submission(
         ws.protection.formatCells = False
         ws.protection.formatColumns = False
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    save(wb, out)
     return out
 
 
@@ -109,7 +110,7 @@ def _instructions(ws: Worksheet, ref: Reference, project: Project) -> None:
         "7. 请勿改动工作表名称和标签文字；填好后将本文件交回科技厅。",
     ]
     for i, line in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=line)
+        put(ws, i, 1, line)
     ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 100
     ws.sheet_view.showGridLines = False
@@ -117,11 +118,10 @@ def _instructions(ws: Worksheet, ref: Reference, project: Project) -> None:
 
 def _data_sheet(wb: Workbook, title: str, ref: Reference, project: Project) -> Worksheet:
     ws = wb.create_sheet(title)
-    ws["B1"] = f"{title}（{project.no} {project.name}）"
+    put(ws, 1, 2, f"{title}（{project.no} {project.name}）")
     ws["B1"].font = Font(bold=True, size=12)
-    for col, text in zip("BCDE", ("项目", "填报内容", "单位", "填报要求"), strict=True):
-        cell = ws[f"{col}3"]
-        cell.value = text
+    for col, text in enumerate(("项目", "填报内容", "单位", "填报要求"), start=2):
+        cell = put(ws, 3, col, text)
         cell.font = Font(bold=True)
         cell.border = _BOX
     for col, width in zip("ABCDE", (2, 30, 44, 8, 60), strict=True):
@@ -135,13 +135,13 @@ def _data_sheet(wb: Workbook, title: str, ref: Reference, project: Project) -> W
 def _field_row(ws: Worksheet, f: Field, value: Value, ref: Reference) -> None:
     col_letter, row = coordinate_from_string(f.cell)
     col = column_index_from_string(col_letter)
-    label = ws.cell(row=row, column=col - 1, value=f.label)
+    label = put(ws, row, col - 1, f.label)
     label.border = _BOX
     if f.required and not f.prefill:
         label.font = Font(color="C00000")
-    ws.cell(row=row, column=col + 1, value=f.unit or None).border = _BOX
-    ws.cell(row=row, column=col + 2, value=f.hint or None).border = _BOX
-    cell = ws.cell(row=row, column=col, value=_excel_value(value))
+    put(ws, row, col + 1, f.unit or None).border = _BOX
+    put(ws, row, col + 2, f.hint or None).border = _BOX
+    cell = put(ws, row, col, _excel_value(value))
     cell.border = _BOX
     cell.alignment = Alignment(wrap_text=f.kind == "text")
     if f.kind in NUMBER_FORMATS:

@@ -12,6 +12,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
+from guidefund.cells import append, save
 from guidefund.records import TOTAL
 from guidefund.reference import Reference
 from guidefund.warehouse.consolidated import (
@@ -40,12 +41,12 @@ def write_consolidated_xlsx(
     ws = wb.active
     ws.title = "汇总表"
     _title(ws, f"{ref.region_name}{ref.year}年度{ref.fund_name}项目汇总表（报告期 {period}）", 14)
-    ws.append(["序号", "项目名称", "申报单位", "类别", "状态", "当前版本", "被替代版本数",
+    append(ws, ["序号", "项目名称", "申报单位", "类别", "状态", "当前版本", "被替代版本数",
                "退回文件数", "文件", "接收时间（UTC）", "安排资金（万元）", "到位资金（万元）",
                "实际支出（万元）", "执行率"])  # fmt: skip
     rows = consolidated_status(engine, ref, period)
     for r in rows:
-        ws.append([
+        append(ws, [
             r["project_no"], r["name"], r["unit"], r["category"], STATE_LABELS[r["state"]],
             r["version"], r["superseded"], r["rejected_files"], r["file_name"], r["received_at"],
             r["allocation"], r["funds_received"], r["funds_spent"],
@@ -55,34 +56,32 @@ def write_consolidated_xlsx(
     allocation = sum((r["allocation"] for r in rows), Decimal(0))
     spent = sum((r["funds_spent"] for r in submitted), Decimal(0))
     received = sum((r["funds_received"] for r in submitted), Decimal(0))
-    ws.append([TOTAL, f"计划项目 {len(rows)} 个，已提交 {len(submitted)} 个", *[None] * 8,
+    append(ws, [TOTAL, f"计划项目 {len(rows)} 个，已提交 {len(submitted)} 个", *[None] * 8,
                allocation, received, spent, _rate(spent, allocation)])  # fmt: skip
     _format(ws, money=(11, 12, 13), rate=14, widths=(6, 40, 30, 20, 9, 8, 10, 10, 24, 19, 12,
                                                        12, 12, 9))  # fmt: skip
 
     ws = wb.create_sheet("按类别")
     _title(ws, f"{ref.region_name}{ref.year}年度计划与已提交（报告期 {period}）", 8)
-    ws.append(["类别", "预算（万元）", "计划项目数", "计划安排资金（万元）", "已提交项目数",
+    append(ws, ["类别", "预算（万元）", "计划项目数", "计划安排资金（万元）", "已提交项目数",
                "已提交项目安排资金（万元）", "到位资金（万元）", "实际支出（万元）"])  # fmt: skip
     directions = plan_vs_submitted(engine, ref, period)
     keys = ("budget_total", "plan_projects", "plan_allocation", "submitted",
             "submitted_allocation", "funds_received", "funds_spent")  # fmt: skip
     for d in directions:
-        ws.append([d["direction"], *[d[k] for k in keys]])
-    ws.append([TOTAL, *[sum((d[k] for d in directions), Decimal(0)) for k in keys]])
+        append(ws, [d["direction"], *[d[k] for k in keys]])
+    append(ws, [TOTAL, *[sum((d[k] for d in directions), Decimal(0)) for k in keys]])
     _format(ws, money=(2, 4, 6, 7, 8), rate=None, widths=(22, 12, 10, 16, 12, 20, 14, 14))
 
     ws = wb.create_sheet("版本历史")
     _title(ws, f"{ref.region_name}{ref.year}年度入库文件及版本（报告期 {period}）", 8)
-    ws.append(["序号", "报告期", "版本", "状态", "文件", "接收时间（UTC）", "运行号", "SHA-256"])
+    append(ws, ["序号", "报告期", "版本", "状态", "文件", "接收时间（UTC）", "运行号", "SHA-256"])
     for h in submission_history(engine, ref.region_code, ref.year, period):
-        ws.append([h["project_no"], h["period"], h["version"], VERSION_LABELS[h["state"]],
+        append(ws, [h["project_no"], h["period"], h["version"], VERSION_LABELS[h["state"]],
                    h["file_name"], h["received_at"], h["run_id"], h["sha256"]])  # fmt: skip
     _format(ws, money=(), rate=None, widths=(6, 9, 6, 9, 30, 19, 7, 66))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return save(wb, path)
 
 
 def _rate(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
@@ -93,7 +92,7 @@ def _rate(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
 
 
 def _title(ws: Worksheet, text: str, columns: int) -> None:
-    ws.append([text])
+    append(ws, [text])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
     ws["A1"].font = Font(bold=True, size=13)
     ws["A1"].alignment = Alignment(horizontal="center")

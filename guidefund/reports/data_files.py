@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from guidefund.cells import csv_row
 from guidefund.evaluate.figures import Figures
 from guidefund.evaluate.scores import score_text
 from guidefund.numbers import plain
@@ -32,11 +33,11 @@ def write_json(path: Path, results: Sequence[IndicatorResult]) -> Path:
 def write_csv(path: Path, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(BUDGET_HEADER)
-        w.writerows(budget_lines(budget))
+        w.writerow(csv_row(BUDGET_HEADER))
+        w.writerows(csv_row(r) for r in budget_lines(budget))
         w.writerow([])
-        w.writerow(COLUMNS)
-        w.writerows(table_rows(results))
+        w.writerow(csv_row(COLUMNS))
+        w.writerows(csv_row(r) for r in table_rows(results))
     return path
 
 
@@ -81,5 +82,5 @@ def write_figures(out: Path, fig: Figures) -> list[Path]:
     with cs.open("w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
         w.writerow(["表", "对象", "项目", "值", "单位"])
-        w.writerows(figures_rows(fig))
+        w.writerows(csv_row(r) for r in figures_rows(fig))
     return [cs, js]

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
+from guidefund.cells import append, save
 from guidefund.evaluate.figures import Figures
 from guidefund.reports.text import (
     BUDGET_HEADER,
@@ -31,37 +32,38 @@ def write_xlsx(path: Path, fig: Figures) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "区域绩效目标自评表"
-    ws.append([f"{ref.fund_name}区域绩效目标自评表"])
-    ws.append([f"（{ref.year} 年度）"])
+    append(ws, [f"{ref.fund_name}区域绩效目标自评表"])
+    append(ws, [f"（{ref.year} 年度）"])
     for label, key, default in (
         ("项目名称", "", ref.fund_name),
         ("中央主管部门", "中央主管部门", ""),
         ("地方主管部门", "地方主管部门", ""),
     ):
-        ws.append([label, fig.text(key, default) if key else default])
+        append(ws, [label, fig.text(key, default) if key else default])
         ws.merge_cells(start_row=ws.max_row, start_column=2, end_row=ws.max_row, end_column=6)
-    ws.append(BUDGET_HEADER)
+    append(ws, BUDGET_HEADER)
     for r in fig.budget:
-        ws.append(
-            [r.source, r.budget, r.executed, None if r.rate_pct is None else r.rate_pct / 100]
+        append(
+            ws, [r.source, r.budget, r.executed, None if r.rate_pct is None else r.rate_pct / 100]
         )
         ws.cell(ws.max_row, 2).number_format = ws.cell(ws.max_row, 3).number_format = "#,##0.00"
         ws.cell(ws.max_row, 4).number_format = "0.00%"
     goal = ws.max_row + 1
-    ws.append(["总体目标完成情况", "总体目标", None, "全年实际完成情况"])
-    ws.append([None, fig.text("总体目标"), None, summary_text(fig)])
+    append(ws, ["总体目标完成情况", "总体目标", None, "全年实际完成情况"])
+    append(ws, [None, fig.text("总体目标"), None, summary_text(fig)])
     ws.merge_cells(start_row=goal, start_column=1, end_row=goal + 1, end_column=1)
     for row in (goal, goal + 1):
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
         ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=6)
     ws.row_dimensions[goal + 1].height = _height(fig.text("总体目标"), 30)
-    ws.append(
-        ["一级指标", "二级指标", "三级指标", "指标值", "全年实际完成值", "未完成原因和改进措施"]
+    append(
+        ws, ["一级指标", "二级指标", "三级指标", "指标值", "全年实际完成值", "未完成原因和改进措施"]
     )
     header = ws.max_row
     for r in fig.results:
         reason = reason_cell(fig, r)
-        ws.append(
+        append(
+            ws,
             [
                 r.level1,
                 r.level2,
@@ -69,25 +71,24 @@ def write_xlsx(path: Path, fig: Figures) -> Path:
                 target_cell(r),
                 actual_cell(r),
                 reason,
-            ]
+            ],
         )
         ws.row_dimensions[ws.max_row].height = max(_height(r.indicator, 17), _height(reason, 20))
     last = ws.max_row
     _merge_runs(ws, header + 1, last, 1)
     _merge_runs(ws, header + 1, last, 2)
-    ws.append(["说明", fig.text("说明", "无。")])
+    append(ws, ["说明", fig.text("说明", "无。")])
     ws.merge_cells(start_row=ws.max_row, start_column=2, end_row=ws.max_row, end_column=6)
     table_end = ws.max_row
     notes = [fig.text(f"注{i}") for i in range(1, 10) if fig.text(f"注{i}")]
     if notes:
-        ws.append(["注："])
+        append(ws, ["注："])
     for i, note in enumerate(notes, 1):
-        ws.append([f"{i}. {note}"])
+        append(ws, [f"{i}. {note}"])
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=6)
         ws.row_dimensions[ws.max_row].height = _height(note, 60)
     _style(ws, table_end, header)
-    wb.save(path)
-    return path
+    return save(wb, path)
 
 
 def _height(text: str, chars_per_line: int) -> float:
