@@ -228,7 +228,11 @@ def write_consolidated(url: str, ref: Reference, path: Path, period: str) -> Pat
     return write_consolidated_xlsx(engine_for(url), ref, path, period)
 
 
-@task(name="notify-alerts", cache_policy=NO_CACHE)
+@task(
+    name="notify-alerts",
+    cache_policy=NO_CACHE,
+    timeout_seconds=within(120) + get_settings().notify_retry_seconds,
+)
 def notify_new_alerts(settings: Settings, run_id: int) -> Delivery:
     """Deliver the alerts that run `run_id` raised or saw again; only the new ones go out.
     Delivery is retried within GUIDEFUND_NOTIFY_RETRY_SECONDS; then the alerts are held for

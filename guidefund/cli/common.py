@@ -46,7 +46,7 @@ def run_flow(settings: Settings, start):  # type: ignore[no-untyped-def]
     Prefect API is checked or a temporary one started (ending with the command), and Prefect's
     console logging goes to the log file. `start()` imports what the flow needs (while the
     temporary API starts) and returns a call that runs it; its result is returned."""
-    from guidefund.cli import console
+    from guidefund.cli.console import quiet_libraries as quiet_logging
     from guidefund.cli.prefect_api import prefect_api
     from guidefund.faults import reset_stops, watch_stops
 
@@ -55,6 +55,6 @@ def run_flow(settings: Settings, start):  # type: ignore[no-untyped-def]
     prepare_runtime(settings)
     with prefect_api(settings) as ready:
         go = start()
-        console.quiet_libraries(settings)
+        quiet_logging(settings)
         ready()
         return go()

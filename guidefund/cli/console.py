@@ -39,26 +39,33 @@ def log_file(settings: Settings) -> Path:
     return settings.logs / LOG_NAME
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file: its folder made on the first record (a command that logs nothing leaves
+    no trace), and silent when it cannot be written (a full disk must not put logging's own
+    traceback on the console)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
 def setup(settings: Settings) -> None:
     """Log to <workdir>/logs/guidefund.log; guidefund's warnings also to the console."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if isinstance(handler, logging.handlers.RotatingFileHandler | _Console):
+        if isinstance(handler, _LogFile):
             root.removeHandler(handler)
             handler.close()
-    try:
-        settings.logs.mkdir(parents=True, exist_ok=True)
-        to_file: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_file(settings),
-            maxBytes=settings.log_max_mb * 1024 * 1024,
-            backupCount=settings.log_backups,
-            encoding="utf-8",
-            delay=True,
-        )
-    except OSError:
-        # No working directory to log in (read-only, full): the command still runs and says
-        # its problems on the console.
-        to_file = logging.NullHandler()
+    to_file = _LogFile(
+        log_file(settings),
+        maxBytes=settings.log_max_mb * 1024 * 1024,
+        backupCount=settings.log_backups,
+        encoding="utf-8",
+        delay=True,
+    )
     to_file.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(to_file)
     ours = logging.getLogger("guidefund")
@@ -71,6 +78,16 @@ def setup(settings: Settings) -> None:
     console.setFormatter(logging.Formatter() if settings.debug else _OneLine())
     ours.addHandler(console)
     logging.captureWarnings(True)
+    if not settings.debug:
+        # "Exception ignored in …" (e.g. a workbook's zip file closed on a full disk) goes to
+        # the log file, not the console.
+        sys.unraisablehook = _unraisable_to_log
+
+
+def _unraisable_to_log(unraisable: Any) -> None:
+    logging.getLogger("guidefund.cli").info(
+        "忽略的异常（%s）", unraisable.object, exc_info=unraisable.exc_value
+    )
 
 
 def quiet_libraries(settings: Settings) -> None:

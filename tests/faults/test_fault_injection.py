@@ -187,8 +187,15 @@ def test_postgresql_down_when_the_run_starts_and_back_within_the_budget_costs_a_
     case: Case, private_pg: PrivatePostgres, baseline: Baseline
 ) -> None:
     private_pg.stop()
-    private_pg.start_after(6)
-    done = case.run()
+    run = case.start()
+    log = case.workdir / "logs" / "guidefund.log"
+    h.wait_until(
+        lambda: log.exists() and "数据库暂时无法使用（打开仓库）" in log.read_text("utf-8"),
+        120,
+        "the run waiting for the database",
+    )
+    private_pg.start_after(3)
+    done = run.wait()
 
     h.no_traceback(done)
     assert done.code == baseline.code
@@ -520,3 +527,31 @@ def test_sigint_with_the_temporary_prefect_api_stops_cleanly_and_leaves_no_serve
     ]
     untouched(case)
     assert done.processes and h.survivors(done.processes) == []
+
+
+def test_a_disk_that_fills_up_during_the_primary_work_is_one_line_and_loses_nothing(
+    tmp_path: Path, tmpfs, private_pg: PrivatePostgres, prefect_api: str,
+    inbox_files: dict[str, bytes],
+) -> None:  # fmt: skip
+    """The SQLite warehouse on a disk with room for the inbox and hardly more: the space check
+    passes (margin 0), the first write fails, its transaction rolls back, the files stay in the
+    inbox, and the console has one line."""
+    disk = tmpfs(tmp_path / "disk", "2m")
+    c = new_case(disk, private_pg, prefect_api, inbox_files)
+    env = {k: v for k, v in c.env.items() if k != "GUIDEFUND_WAREHOUSE_URL"}
+    env["GUIDEFUND_DISK_MARGIN_MB"] = "0"
+    assert h.guidefund(["db", "upgrade"], env).code == 0
+    inbox_size = sum(len(b) for b in inbox_files.values())
+    free = shutil.disk_usage(disk).free
+    (disk / "filler").write_bytes(b"\0" * (free - inbox_size - 8 * 1024))
+    done = h.guidefund(["nightly", "--year", "2024"], env)
+
+    h.no_traceback(done)
+    assert done.code == 2
+    sqlite = f"sqlite:///{(c.workdir / 'warehouse.sqlite').resolve()}"
+    assert done.console == [
+        f"guidefund: 磁盘空间已满，数据库无法写入（{sqlite}）：请腾出空间后重新运行"
+    ]
+    untouched(c)
+    assert h.warehouse(sqlite)["submission"] == []
+    assert h.survivors(done.processes) == []
