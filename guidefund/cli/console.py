@@ -39,10 +39,11 @@ def log_file(settings: Settings) -> Path:
     return settings.logs / LOG_NAME
 
 
-class _LogFile(logging.handlers.RotatingFileHandler):
+class LogFile(logging.handlers.RotatingFileHandler):
     """The log file: its folder made on the first record (a command that logs nothing leaves
     no trace), and silent when it cannot be written (a full disk must not put logging's own
-    traceback on the console)."""
+    traceback on the console). Its name has no leading underscore: Prefect's logging set-up
+    keeps the root logger's handlers only when they look like the user's."""
 
     def _open(self):  # type: ignore[no-untyped-def]
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
@@ -56,10 +57,10 @@ def setup(settings: Settings) -> None:
     """Log to <workdir>/logs/guidefund.log; guidefund's warnings also to the console."""
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if isinstance(handler, _LogFile):
+        if isinstance(handler, LogFile):
             root.removeHandler(handler)
             handler.close()
-    to_file = _LogFile(
+    to_file = LogFile(
         log_file(settings),
         maxBytes=settings.log_max_mb * 1024 * 1024,
         backupCount=settings.log_backups,
@@ -93,6 +94,9 @@ def _unraisable_to_log(unraisable: Any) -> None:
 def quiet_libraries(settings: Settings) -> None:
     """After Prefect is imported (it puts console handlers on its loggers): their records go to
     the log file only. With GUIDEFUND_DEBUG=1 they stay on the console as well."""
+    root = logging.getLogger()
+    if not any(isinstance(h, LogFile) for h in root.handlers):
+        setup(settings)  # Prefect replaced the root logger's handlers after all
     if settings.debug:
         return
     loggers = [logging.getLogger()] + [
