@@ -13,6 +13,7 @@ from prefect import flow
 from guidefund.expectations import DocsRun
 from guidefund.flows import artifacts, tasks
 from guidefund.reference import load_reference
+from guidefund.reports.findings import finding_line
 
 
 @dataclass
@@ -24,7 +25,7 @@ class NightlySummary:
     rejected: int
     duplicate: int
     superseded: int
-    rejected_files: dict[str, list[str]] = field(default_factory=dict)
+    rejected_files: dict[str, list[str]] = field(default_factory=dict)  # every finding, as a line
     consolidated_findings: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
@@ -76,7 +77,7 @@ def nightly_consolidation(
         duplicate=loaded.duplicate,
         superseded=loaded.superseded,
         rejected_files={
-            s.file_name: [f.line() for f in fs[:5]]
+            s.file_name: [finding_line(f) for f in fs]
             for s, fs in rejected
             if s.file_name not in loaded.duplicates
         },

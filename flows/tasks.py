@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from guidefund.expectations import DocsRun
-from guidefund.intake.batch import read_batch, split, warnings_of
+from guidefund.intake.batch import batch_findings, read_batch, split, warnings_of
 from guidefund.intake.custody import file_away, list_inbox
 from guidefund.notify import Delivery, deliver_alerts
 from guidefund.records import Finding, Submission
@@ -104,12 +104,9 @@ def validate_batch(
 ) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]], list[Finding]]:
     """One GX run per suite over the whole batch: accepted, rejected (with every finding) and
     the accepted files' warnings."""
-    from guidefund.intake.outliers import Thresholds, previous_figures
-    from guidefund.intake.validate import validate_submissions
+    from guidefund.intake.outliers import Thresholds
 
-    found = validate_submissions(
-        subs, ref, Thresholds.of(settings), previous_figures(subs, history), docs
-    )
+    found = batch_findings(subs, ref, Thresholds.of(settings), history, docs)
     accepted, rejected = split(subs, found)
     return accepted, rejected, warnings_of(subs, found)
 
