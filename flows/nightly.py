@@ -61,10 +61,12 @@ def nightly_consolidation(
         problems = tasks.check_consolidated(url, ref, current, docs)
         new_alerts = tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today())
         table = tasks.write_consolidated(
-            url, ref, settings.reports / f"汇总表_{current}.xlsx", current
+            url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
         )
         tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
-        index = tasks.build_docs(docs, settings.data_docs)
+        index = tasks.build_docs(
+            docs, settings.data_docs, settings.data_docs_keep_runs, settings.timezone
+        )
     except BaseException as exc:
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise

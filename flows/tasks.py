@@ -154,11 +154,12 @@ def file_inbox(
 
 
 @task(name="build-data-docs", timeout_seconds=300, **IO)
-def build_docs(docs: DocsRun, directory: Path) -> str:
-    """The run's Great Expectations Data Docs in <workdir>/data_docs; the index path."""
+def build_docs(docs: DocsRun, directory: Path, keep: int, timezone: str) -> str:
+    """The run's Great Expectations Data Docs in <workdir>/data_docs (the newest `keep` runs
+    kept); the path of the run's Chinese summary page."""
     from guidefund.expectations.runner import build_data_docs
 
-    return str(build_data_docs(docs, directory))
+    return str(build_data_docs(docs, directory, keep, timezone).summary)
 
 
 @task(name="finish-run", timeout_seconds=120, **IO)
@@ -179,11 +180,13 @@ def raise_alerts(
 
 
 @task(name="write-consolidated", timeout_seconds=300, **IO)
-def write_consolidated(url: str, ref: Reference, path: Path, period: str) -> Path:
+def write_consolidated(
+    url: str, ref: Reference, path: Path, period: str, timezone: str = "Asia/Shanghai"
+) -> Path:
     """The 汇总表 workbook: one row per plan project with its submission state."""
     from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 
-    return write_consolidated_xlsx(engine_for(url), ref, path, period)
+    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone)
 
 
 @task(

@@ -104,7 +104,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             return EXIT_ATTENTION
         if args.xlsx:
             summary["xlsx"] = str(
-                write_consolidated_xlsx(engine, ref, Path(args.xlsx), args.period)
+                write_consolidated_xlsx(
+                    engine, ref, Path(args.xlsx), args.period, settings.timezone
+                )
             )
     finally:
         engine.dispose()
