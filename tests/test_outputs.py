@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.shared import RGBColor
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
@@ -25,6 +26,7 @@ from guidefund.settings import Settings
 from guidefund.warehouse import models as m
 from guidefund.warehouse.db import make_engine, upgrade
 from guidefund.warehouse.load import load_batch, start_run
+from tests.office import too_short
 from tests.pg import warehouse_url
 
 # The seed's attachment, with 完成率 computed from it: indicator → (actual, completion %).
@@ -131,41 +133,54 @@ def test_the_units_reasons_are_gathered_under_their_indicators(seeded) -> None:
 
 
 def test_the_self_evaluation_workbook_has_the_attachments_layout(seeded) -> None:
+    """Seven columns as the attachment: the left column's blocks, the budget block with its 其中
+    row and 0 shown as 0, 一级/二级指标 merged, notes 1–6; every row as tall as its text."""
     _, docs = seeded
     wb = load_workbook(docs / "自评表_2024.xlsx")
+    assert wb.sheetnames == ["区域绩效目标自评表"]
     ws = wb["区域绩效目标自评表"]
-    rows = {r[0].row: [c.value for c in r] for r in ws.iter_rows(max_col=6)}
-    by_first = {v[0]: v for v in rows.values() if v[0]}
-    assert by_first["中央财政资金"][1:4] == [11087, 8314.25, pytest.approx(0.7499)]
-    assert by_first["地方资金"][1:4] == [0, 0, None]
-    assert by_first["地方主管部门"][1] == "新疆维吾尔自治区财政厅、科技厅"
-    header = next(n for n, v in rows.items() if v[2] == "三级指标")
-    assert rows[header] == [
-        "一级指标",
-        "二级指标",
-        "三级指标",
-        "指标值",
-        "全年实际完成值",
-        "未完成原因和改进措施",
-    ]
-    contract = next(v for v in rows.values() if v[2] == "促进技术合同成交额")
-    assert contract[3:6] == [
+    rows = {r[0].row: [c.value for c in r] for r in ws.iter_rows(max_col=7)}
+    by_label = {v[3]: (n, v) for n, v in rows.items() if isinstance(v[3], str)}
+    money, total = by_label["年度资金总额："]
+    assert total[4:7] == [11087, 8314.25, pytest.approx(0.7499)]
+    assert by_label["其中：中央财政资金"][1][4:7] == [11087, 8314.25, pytest.approx(0.7499)]
+    assert by_label["地方资金"][1][4:7] == [0, 0, 0]
+    assert by_label["其他资金"][1][4:7] == [0, 0, 0]
+    assert ws.cell(by_label["地方资金"][0], 7).number_format == "0.00%;-0.00%;0"
+    assert rows[money - 1][0] == "资金情况（万元）"
+    assert rows[money - 1][4:7] == ["全年预算数（A）", "全年执行数（B）", "预算执行率（B/A）"]
+    assert rows[3][0] == "项目名称" and rows[5][3] == "新疆维吾尔自治区财政厅、科技厅"
+    header = next(n for n, v in rows.items() if v[3] == "三级指标")
+    assert rows[header] == ["绩效指标", "一级指标", "二级指标", "三级指标", "指标值",
+                            "全年实际完成值", "未完成原因和改进措施"]  # fmt: skip
+    contract = next(v for v in rows.values() if v[3] == "促进技术合同成交额")
+    assert contract[4:7] == [
         "≥3143 万元", "8868.04 万元",
         "项目58（新疆电子研究所股份有限公司）：签订成交了一项大额技术合同，促进技术合同成交额超出预期。",
     ]  # fmt: skip
-    missed = next(v for v in rows.values() if v[2] == "转化科技成果数量")
-    assert missed[5] == "单位未说明原因，请补充原因和改进措施"
-    met = next(v for v in rows.values() if v[2] == "支持建设科技创新基地项目数量")
-    assert met[5] is None
-    merged = {str(r) for r in ws.merged_cells.ranges}
+    missed = next(v for v in rows.values() if v[3] == "转化科技成果数量")
+    assert missed[6] == "【待补充：单位未说明原因，请补充未完成（或超出）原因和改进措施】"
+    counted = next(v for v in rows.values() if v[3] == "支持建设科技创新基地项目数量")
+    assert (counted[5], counted[6]) == ("39 个（按年度计划统计）", None)
     first = header + 1
+    merged = {str(r) for r in ws.merged_cells.ranges}
     assert {
-        f"A{first}:A{first + 5}",
-        f"B{first}:B{first + 4}",
-        f"A{first + 6}:A{first + 16}",
+        f"A{money - 1}:C{money + 3}",
+        f"A{header}:A{header + 18}",
+        f"B{first}:B{first + 5}",
+        f"C{first}:C{first + 4}",
+        f"B{first + 6}:B{first + 16}",
+        f"C{first + 6}:C{first + 10}",
+        f"C{first + 11}:C{first + 16}",
     } <= merged
+    notes = [v[0] for v in rows.values() if isinstance(v[0], str) and v[0][:2] in
+             ("1.", "2.", "3.", "4.", "5.", "6.")]  # fmt: skip
+    assert len(notes) == 6 and notes[5].startswith("6. 对未完成绩效目标")
+    assert too_short(ws) == []
     assert int(ws.page_setup.paperSize) == 9  # A4 in the OOXML paper-size list
+    assert ws.page_setup.orientation == "portrait"
     assert (ws.sheet_properties.pageSetUpPr.fitToPage, ws.page_setup.fitToWidth) == (True, 1)
+    assert ws.page_setup.fitToHeight == 1  # this plan fits one page
     assert ws.print_title_rows == f"${header}:${header}"
 
 
@@ -185,7 +200,12 @@ def test_the_report_draft_uses_the_seeds_phrasing(seeded) -> None:
         "a.新疆向科技部、财政部备案为带动社会投入与引导资金投入比例指标，指标值为≥2，"
         "新疆实际完成值为2.64，完成率为132%，偏差率为32%。"
     ) in text
-    four = text[text.index("1. 未完成指标值的指标") : text.index("3. 下一步改进措施：【待补充】")]
+    assert (
+        "a.新疆向科技部、财政部备案为支持建设科技创新基地项目数量指标，指标值为≥39个，"
+        "新疆实际完成值为39个（按年度计划统计），完成率为100%，偏差率为0%。"
+    ) in text
+    end = text.index("3. 下一步改进措施：【待补充：下一步改进措施】")
+    four = text[text.index("1. 未完成指标值的指标") : end]
     assert sum(p.startswith("（") for p in four) == 11
     assert (
         "（9）培训技术经纪人数量指标，指标值为≥119人次，新疆实际完成值为808人次，完成率为678.99%，"
@@ -202,10 +222,59 @@ def test_the_report_draft_uses_the_seeds_phrasing(seeded) -> None:
     directions = [[c.text for c in row.cells] for row in doc.tables[0].rows]
     assert directions[2] == ["科技创新基地建设", "49", "49", "5324", "4007.16", "75.27%"]
     scores = [[c.text for c in row.cells] for row in doc.tables[-1].rows]
-    assert scores[-1] == ["合计", "100", "", "94.59", "95", "-0.41"]
+    assert scores[0] == ["部分", "满分", "计算得分", "自评得分", "差"]
+    assert scores[-1] == ["合计", "100", "94.59", "95", "-0.41"]
+    formulas = text[text.index("计算式：") + 1 : text.index("（二）公开情况")]
+    assert formulas == [
+        "预算执行：10 × min(8314.25/11087, 1) = 7.50（执行率 74.99%）",
+        "产出指标：10 × (1 + 122/163 + 1 + 1 + 1) = 47.48（5 项指标）",
+        "效益指标：30/11 × (1 + 1 + 1 + 1 + 1 + 1 + 1 + 4203/4906 + 1 + 1 + 1) = 29.61（11 项指标）",
+        "满意度指标：10 × (1) = 10.00（1 项指标）",
+    ]
     assert (round(doc.sections[0].page_width.cm, 1), round(doc.sections[0].page_height.cm, 1)) == (
         21.0,
         29.7,
+    )
+
+
+def test_the_report_draft_is_styled_as_an_official_document(seeded) -> None:
+    """Title 方正小标宋简体 二号; headings 黑体 and 楷体 三号, black; body 仿宋 三号 at a fixed
+    28 pt; GB/T 9704 margins; one placeholder style, 【待补充：…】."""
+    from docx.enum.text import WD_LINE_SPACING
+    from docx.oxml.ns import qn
+
+    _, docs = seeded
+    doc = Document(str(docs / "绩效自评报告_2024_草稿.docx"))
+
+    def fonts(style_name: str) -> tuple[str | None, float, object]:
+        style = doc.styles[style_name]
+        east = style.element.rPr.rFonts.get(qn("w:eastAsia"))
+        return east, style.font.size.pt, style.font.color.rgb
+
+    assert fonts("公文标题") == ("方正小标宋简体", 22.0, RGBColor(0, 0, 0))
+    assert fonts("公文一级标题") == ("黑体", 16.0, RGBColor(0, 0, 0))
+    assert fonts("公文二级标题") == ("楷体", 16.0, RGBColor(0, 0, 0))
+    assert fonts("公文正文") == ("仿宋", 16.0, RGBColor(0, 0, 0))
+    body = doc.styles["公文正文"].paragraph_format
+    assert (body.line_spacing_rule, body.line_spacing.pt) == (WD_LINE_SPACING.EXACTLY, 28.0)
+    section = doc.sections[0]
+    assert [round(x.cm, 1) for x in (section.top_margin, section.bottom_margin,
+            section.left_margin, section.right_margin)] == [3.7, 3.5, 2.8, 2.6]  # fmt: skip
+    paragraphs = [p for p in doc.paragraphs if p.text]
+    assert paragraphs[0].style.name == "公文标题"
+    assert {p.style.name for p in paragraphs} == {
+        "公文标题",
+        "公文一级标题",
+        "公文二级标题",
+        "公文正文",
+    }
+    assert [p.text for p in paragraphs if p.style.name == "公文一级标题"][:2] == [
+        "一、绩效目标分解下达情况", "二、组织实施情况",
+    ]  # fmt: skip
+    every = "\n".join(p.text for p in doc.paragraphs)
+    assert every.count("【") == every.count("【待补充：") >= 8
+    assert "单位未说明原因，请补充原因和改进措施" not in every.replace(
+        "【待补充：单位未说明原因", ""
     )
 
 
