@@ -377,3 +377,110 @@ def test_guidefund_year_end_writes_every_document_and_prints_the_scores(
         run = conn.execute(select(m.Run.flow_name, m.Run.status).order_by(m.Run.id.desc())).first()
     assert (raised["indicator.overrun"], raised["indicator.miss"]) == (9, 2)
     assert tuple(run) == ("year-end-aggregation", "succeeded")
+
+
+# --- an incomplete year: every output says so ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory: pytest.TempPathFactory, ref: Reference, sample_dir: Path):
+    """The first 40 samples only: 96 plan projects without an annual report."""
+    out = tmp_path_factory.mktemp("partial")
+    engine = make_engine(f"sqlite:///{out / 'warehouse.sqlite'}")
+    upgrade(engine)
+    subs = read_batch(sorted(sample_dir.glob("*.xlsx"))[:40], ref)
+    load_batch(engine, ref, start_run(engine, "nightly-consolidation"), subs, [])
+    fig = collect_figures(engine, ref, Settings(), "2024")
+    write_reports(out / "docs", fig)
+    yield fig, out / "docs", out
+    engine.dispose()
+
+
+STATUS = "未完成汇总（已提交 40 / 计划 136）"
+
+
+def test_an_incomplete_year_is_counted_and_its_missing_projects_named(partial) -> None:
+    fig, _, _ = partial
+    assert (fig.complete, fig.status, fig.planned) == (False, STATUS, 136)
+    assert [p.no for p in fig.missing] == list(range(41, 137))
+    assert {p.state for p in fig.missing} == {"未提交"}
+
+
+def test_every_data_file_of_an_incomplete_year_carries_the_mark(partial) -> None:
+    _, docs, _ = partial
+    with (docs / "自评表_2024.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == [STATUS, "表中数字只含已提交项目"]
+    assert rows[-96][0] == "41" and rows[-1][0] == "136"
+    data = json.loads((docs / "indicators.json").read_text(encoding="utf-8"))
+    assert (data["complete"], data["status"], data["planned"], data["submitted"]) == (
+        False, STATUS, 136, 40,
+    )  # fmt: skip
+    assert [m["no"] for m in data["missing"]] == list(range(41, 137))
+    counted = [d["indicator"] for d in data["indicators"] if d["plan_counted"]]
+    assert counted == ["支持建设科技创新基地项目数量", "支持区域创新载体项目数量"]
+    figures = json.loads((docs / "figures.json").read_text(encoding="utf-8"))
+    assert (figures["status"], len(figures["missing"])) == (STATUS, 96)
+
+
+def test_the_draft_and_the_page_of_an_incomplete_year_say_so_and_list_the_missing(partial) -> None:
+    _, docs, _ = partial
+    doc = Document(str(docs / "绩效自评报告_2024_草稿.docx"))
+    assert doc.sections[0].header.paragraphs[0].text == STATUS
+    text = [p.text for p in doc.paragraphs]
+    assert f"{STATUS}：本草稿的数字只含已提交项目，未计入的 96 个项目列在文末。" in text
+    assert text[-2] == "附：未计入本报告数字的项目"
+    appendix = [[c.text for c in row.cells] for row in doc.tables[-1].rows]
+    assert appendix[0] == ["序号", "项目名称", "承担单位", "状态"]
+    assert [row[0] for row in appendix[1:]] == [str(n) for n in range(41, 137)]
+    page = (docs / "绩效自评_2024.html").read_text(encoding="utf-8")
+    assert f'<p class="incomplete" id="status">{STATUS}：' in page
+    assert page.count("<td>未提交</td>") == 96
+
+
+def test_an_empty_warehouse_gives_a_marked_draft_not_a_complete_looking_one(
+    tmp_path: Path, ref: Reference
+) -> None:
+    """Nothing submitted: the plan-counted indicator still reads 100 %, and says it counts the
+    plan; the score of an empty year is marked as incomplete."""
+    from guidefund.reports.text import actual_cell, summary_text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    upgrade(engine)
+    from guidefund.warehouse.load import load_reference_data
+
+    with engine.begin() as conn:
+        load_reference_data(conn, ref)
+    fig = collect_figures(engine, ref, Settings(), "2024")
+    engine.dispose()
+    assert fig.status == "未完成汇总（已提交 0 / 计划 136）"
+    base = next(r for r in fig.results if r.indicator == "支持建设科技创新基地项目数量")
+    assert (base.completion_pct, actual_cell(base)) == (
+        Decimal("100.00"),
+        "39 个（按年度计划统计）",
+    )
+    assert "（未完成汇总（已提交 0 / 计划 136），以下数字只含已提交项目）" in summary_text(fig)
+
+
+def test_guidefund_indicators_exits_1_while_projects_are_missing(partial, capsys) -> None:
+    from guidefund.cli import main
+
+    _, _, out = partial
+    code = main(["indicators", "--year", "2024", "--json", "--workdir", str(out)])
+    printed = json.loads(capsys.readouterr().out)
+    assert (code, printed["status"], printed["submitted"]) == (1, STATUS, 40)
+
+
+@pytest.mark.prefect
+def test_guidefund_year_end_over_an_empty_warehouse_exits_1_and_says_so(
+    tmp_path: Path, prefect_harness: None, capsys
+) -> None:
+    from guidefund.cli import main
+
+    work, out = tmp_path / "work", tmp_path / "out"
+    code = main(["year-end", "--year", "2024", "--workdir", str(work), "--out", str(out)])
+    printed = capsys.readouterr().out.splitlines()
+    assert code == 1
+    assert printed[1] == "未完成汇总（已提交 0 / 计划 136）：以下数字只含已提交项目。"
+    assert "  未计入的项目（136 个）：序号 1–136" in printed
+    assert len(list(out.iterdir())) == 7
