@@ -250,13 +250,19 @@ def test_in_june_year_to_date_sums_are_projected_to_the_year(db: Engine, ref: Re
     assert "指标 转化科技成果数量" not in by_rule(new, "indicator.miss")
 
 
-def test_alerts_are_listed_in_project_number_order_not_as_text(migrated_warehouse) -> None:
+def test_alerts_are_listed_in_project_number_order_not_as_text(
+    migrated_warehouse, ref: Reference
+) -> None:
     """项目2 before 项目10 before 项目108 (a text sort gives 10, 108, 2)."""
     from guidefund.warehouse.alerts import alert_rows, record_alerts
+    from guidefund.warehouse.load import load_reference_data
+
+    with migrated_warehouse.begin() as conn:
+        load_reference_data(conn, ref)
 
     run_id = start_run(migrated_warehouse, "nightly-consolidation")
     rows = [
-        {"region_code": "650000", "year": 2024, "period": "2024", "subject": f"项目{n} 某项目",
+        {"region_code": ref.region_code, "year": ref.year, "period": "2024", "subject": f"项目{n} 某项目",
          "rule": "submission.missing", "value": None, "threshold": None, "severity": "critical",
          "message": "未提交", "dedup_key": f"k{n}"}
         for n in (108, 10, 2, 109, 11, 1)
