@@ -23,6 +23,7 @@ from guidefund.intake.workbook import read_submission
 from guidefund.records import CRITICAL, WARNING, Finding
 from guidefund.reference import Reference
 from guidefund.reports.feedback_xlsx import write_feedback
+from tests.quirks import submission_file
 
 from .pg import postgres_schema
 from .quirks import delete_sheet, edit
@@ -329,6 +330,18 @@ def test_feedback_lists_problems_then_warnings_with_their_level(tmp_path: Path) 
     assert ws.freeze_panes == "A5"
 
 
-def test_money_survives_the_round_trip_exactly(sample_dir: Path, ref: Reference) -> None:
-    sub = read_submission(sample(sample_dir, "001"), ref)
-    assert sub.values["allocation"] == Decimal("30.00")
+def test_money_survives_the_round_trip_exactly(ref: Reference, tmp_path: Path) -> None:
+    """Amounts with cents, as large as a 万元 field takes and as small as a cent, come back from
+    the workbook as the same Decimals (no float rounding on the way)."""
+    amounts = {
+        "funds_received": Decimal("8314.25"),
+        "funds_spent": Decimal("8314.24"),
+        "funds_on_time": Decimal("0.01"),
+        "self_raised": Decimal("29218.65"),
+        "financing": Decimal("98765432.10"),
+        "contract_value": Decimal("1234.57"),
+    }
+    path = submission_file(ref, 46, tmp_path / "046.xlsx", **amounts)
+    sub = read_submission(path, ref)
+    assert {k: sub.values[k] for k in amounts} == amounts
+    assert all(type(sub.values[k]) is Decimal for k in amounts)

@@ -21,35 +21,16 @@ from guidefund.evaluate.figures import Figures, collect_figures
 from guidefund.flows.year_end import write_reports
 from guidefund.intake.batch import read_batch
 from guidefund.numbers import plain
+from guidefund.records import TOTAL
 from guidefund.reference import Reference
 from guidefund.settings import Settings
 from guidefund.warehouse import models as m
 from guidefund.warehouse.db import make_engine, upgrade
 from guidefund.warehouse.load import load_batch, start_run
+from tests.conftest import REFERENCE_DIR
 from tests.office import too_short
 from tests.pg import warehouse_url
-
-# The seed's attachment, with 完成率 computed from it: indicator → (actual, completion %).
-SEED_TABLE = {
-    "支持建设科技创新基地项目数量": ("39", "100.00"), "转化科技成果数量": ("122", "74.85"),
-    "支持区域创新载体项目数量": ("5", "100.00"),
-    "支持东西部科技合作及区域协同创新项目数量": ("11", "183.33"),
-    "资金拨付及时率": ("100.00", "111.11"), "带动社会投入与引导资金投入比例": ("2.64", "132.00"),
-    "促进科技投融资金额": ("5567.05", "185.57"), "支持高新技术企业数量": ("45", "195.65"),
-    "支持科技型中小企业数量": ("119", "396.67"), "促进技术合同成交额": ("8868.04", "282.15"),
-    "带动地方投入东西科技合作及区域协同创新资金": ("2172.00", "153.07"),
-    "区域科技创新能力": ("稳步提升", "100.00"),
-    "培训从事技术创新服务人员数量": ("4203", "85.67"),
-    "提供技术咨询/技术服务数量": ("9573", "238.31"),
-    "科技帮扶支撑乡村振兴项目数量": ("5", "125.00"), "培训技术经纪人数量": ("808", "678.99"),
-    "被服务对象满意度": ("95.00", "105.56"),
-}  # fmt: skip
-OVERRUNS = [
-    "支持东西部科技合作及区域协同创新项目数量", "带动社会投入与引导资金投入比例",
-    "促进科技投融资金额", "支持高新技术企业数量", "支持科技型中小企业数量", "促进技术合同成交额",
-    "带动地方投入东西科技合作及区域协同创新资金", "提供技术咨询/技术服务数量", "培训技术经纪人数量",
-]  # fmt: skip
-MISSES = ["转化科技成果数量", "培训从事技术创新服务人员数量"]
+from tests.seedtext import MISSES, OVERRUNS, SEED_TABLE, allocation_table
 
 
 def load_samples(engine: Engine, ref: Reference, sample_dir: Path) -> None:
@@ -90,18 +71,38 @@ def test_every_indicator_equals_the_seed(seeded) -> None:
     )  # fmt: skip
 
 
-def test_breakdowns_per_direction_type_and_support_mode(seeded) -> None:
+def spent_by_direction(sample_dir: Path) -> dict[str, Decimal]:
+    """实际支出 summed per direction, computed apart from the code under test: each sample opened
+    with openpyxl at the cells template_fields.csv names, each project's direction taken from the
+    seed's own 安排资金情况表."""
+    with (REFERENCE_DIR / "2024" / "template_fields.csv").open(encoding="utf-8") as f:
+        where = {r["键"]: (r["工作表"], r["单元格"]) for r in csv.DictReader(f)}
+    direction = {row["序号"]: row["类别"] for row in allocation_table().rows}
+    sums: dict[str, Decimal] = {}
+    for path in sorted(sample_dir.glob("*.xlsx")):
+        wb = load_workbook(path, read_only=True, data_only=True)
+        no = wb[where["project_no"][0]][where["project_no"][1]].value
+        spent = wb[where["funds_spent"][0]][where["funds_spent"][1]].value
+        wb.close()
+        cat = direction[int(no)]
+        sums[cat] = sums.get(cat, Decimal(0)) + Decimal(str(spent))
+    return sums
+
+
+def test_breakdowns_per_direction_type_and_support_mode(seeded, sample_dir: Path) -> None:
     fig, _ = seeded
-    directions = {
-        g.group: (g.projects, g.allocation, g.spent, g.execution_pct) for g in fig.groups["类别"]
+    spent = spent_by_direction(sample_dir)
+    seed = allocation_table()
+    directions = {g.group: (g.projects, g.allocation, g.spent) for g in fig.groups["类别"]}
+    expected = {
+        cat: (sum(1 for r in seed.rows if r["类别"] == cat), budget, spent[cat])
+        for cat, budget in seed.directions.items()
     }
-    assert directions == {
-        "区域科技创新体系建设": (10, Decimal(855), Decimal("623.64"), Decimal("72.94")),
-        "科技创新基地建设": (49, Decimal(5324), Decimal("4007.16"), Decimal("75.27")),
-        "科技成果转移转化": (45, Decimal(4093), Decimal("2953.27"), Decimal("72.15")),
-        "自由探索类基础研究": (32, Decimal(815), Decimal("730.18"), Decimal("89.59")),
-        "合计": (136, Decimal(11087), Decimal("8314.25"), Decimal("74.99")),
-    }
+    expected[TOTAL] = (len(seed.rows), seed.total, sum(spent.values(), Decimal(0)))
+    assert directions == expected
+    assert expected[TOTAL][2] == Decimal("8314.25")  # the seed's 全年执行数
+    for g in fig.groups["类别"]:
+        assert g.execution_pct == (g.spent / g.allocation * 100).quantize(Decimal("0.01"))
     kinds = {g.group: (g.projects, g.allocation) for g in fig.groups["立项类型"]}
     assert kinds == {
         "结转": (48, Decimal(1525)),

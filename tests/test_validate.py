@@ -38,16 +38,10 @@ from guidefund.intake.validate import (
     validate_submissions,
 )
 from guidefund.records import CRITICAL, WARNING, Finding, Submission
-from guidefund.reference import Reference, load_reference
-from guidefund.settings import Settings
+from guidefund.reference import Reference
 from tests.quirks import valid_values
 
 SUITES = (SUBMISSION_SUITE, WARNING_SUITE, PLAN_SUITE, CONSOLIDATED_SUITE)
-
-
-@pytest.fixture(scope="module")
-def ref() -> Reference:
-    return load_reference(Settings().reference_dir, 2024)
 
 
 @pytest.fixture(scope="module", autouse=True)
