@@ -13,6 +13,7 @@ from prefect import flow
 from guidefund.expectations import DocsRun
 from guidefund.flows import artifacts, tasks
 from guidefund.reference import load_reference
+from guidefund.reports.findings import finding_line
 
 
 @dataclass
@@ -24,7 +25,7 @@ class NightlySummary:
     rejected: int
     duplicate: int
     superseded: int
-    rejected_files: dict[str, list[str]] = field(default_factory=dict)
+    rejected_files: dict[str, list[str]] = field(default_factory=dict)  # every finding, as a line
     consolidated_findings: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
@@ -60,10 +61,12 @@ def nightly_consolidation(
         problems = tasks.check_consolidated(url, ref, current, docs)
         new_alerts = tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today())
         table = tasks.write_consolidated(
-            url, ref, settings.reports / f"汇总表_{current}.xlsx", current
+            url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
         )
         tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
-        index = tasks.build_docs(docs, settings.data_docs)
+        index = tasks.build_docs(
+            docs, settings.data_docs, settings.data_docs_keep_runs, settings.timezone
+        )
     except BaseException as exc:
         tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
         raise
@@ -76,7 +79,7 @@ def nightly_consolidation(
         duplicate=loaded.duplicate,
         superseded=loaded.superseded,
         rejected_files={
-            s.file_name: [f.line() for f in fs[:5]]
+            s.file_name: [finding_line(f) for f in fs]
             for s, fs in rejected
             if s.file_name not in loaded.duplicates
         },
