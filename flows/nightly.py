@@ -18,6 +18,7 @@ from guidefund.expectations import DocsRun
 from guidefund.faults import SecondarySteps, checkpoint, watch_stops
 from guidefund.flows import artifacts, tasks
 from guidefund.reference import load_reference
+from guidefund.reports.findings import finding_line
 
 UNTOUCHED = "收件箱文件未动，下次运行时处理"
 
@@ -31,7 +32,7 @@ class NightlySummary:
     rejected: int
     duplicate: int
     superseded: int
-    rejected_files: dict[str, list[str]] = field(default_factory=dict)
+    rejected_files: dict[str, list[str]] = field(default_factory=dict)  # every finding, as a line
     consolidated_findings: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
@@ -87,7 +88,7 @@ def nightly_consolidation(
         duplicate=loaded.duplicate,
         superseded=loaded.superseded,
         rejected_files={
-            s.file_name: [f.line() for f in fs[:5]]
+            s.file_name: [finding_line(f) for f in fs]
             for s, fs in rejected
             if s.file_name not in loaded.duplicates
         },
@@ -114,7 +115,7 @@ def nightly_consolidation(
     table = later.run(
         "汇总表",
         lambda: tasks.write_consolidated(
-            url, ref, settings.reports / f"汇总表_{current}.xlsx", current
+            url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
         ),
         None,
         "汇总表未能写出（{}），下次运行时重写；现在也可运行 guidefund status --xlsx 文件名",
@@ -122,7 +123,9 @@ def nightly_consolidation(
     summary.consolidated_xlsx = str(table or "")
     summary.data_docs = later.run(
         "校验报告",
-        lambda: tasks.build_docs(docs, settings.data_docs),
+        lambda: tasks.build_docs(
+            docs, settings.data_docs, settings.data_docs_keep_runs, settings.timezone
+        ),
         "",
         "校验报告（Data Docs）未能生成（{}），下次运行时生成新的报告",
     )

@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from guidefund.expectations import DocsRun
 from guidefund.faults import Fault, explain, is_transient_io
-from guidefund.intake.batch import read_batch, split, warnings_of
+from guidefund.intake.batch import batch_findings, read_batch, split, warnings_of
 from guidefund.intake.custody import file_away, list_inbox
 from guidefund.intake.space import space_problem
 from guidefund.notify import Delivery, deliver_alerts
@@ -127,12 +127,9 @@ def validate_batch(
 ) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]], list[Finding]]:
     """One GX run per suite over the whole batch: accepted, rejected (with every finding) and
     the accepted files' warnings."""
-    from guidefund.intake.outliers import Thresholds, previous_figures
-    from guidefund.intake.validate import validate_submissions
+    from guidefund.intake.outliers import Thresholds
 
-    found = validate_submissions(
-        subs, ref, Thresholds.of(settings), previous_figures(subs, history), docs
-    )
+    found = batch_findings(subs, ref, Thresholds.of(settings), history, docs)
     accepted, rejected = split(subs, found)
     return accepted, rejected, warnings_of(subs, found)
 
@@ -182,11 +179,12 @@ def file_inbox(
 
 
 @task(name="build-data-docs", timeout_seconds=300, **IO)
-def build_docs(docs: DocsRun, directory: Path) -> str:
-    """The run's Great Expectations Data Docs in <workdir>/data_docs; the index path."""
+def build_docs(docs: DocsRun, directory: Path, keep: int, timezone: str) -> str:
+    """The run's Great Expectations Data Docs in <workdir>/data_docs (the newest `keep` runs
+    kept); the path of the run's Chinese summary page."""
     from guidefund.expectations.runner import build_data_docs
 
-    return str(build_data_docs(docs, directory))
+    return str(build_data_docs(docs, directory, keep, timezone).summary)
 
 
 @task(name="finish-run", timeout_seconds=within(120), **WAREHOUSE)
@@ -221,11 +219,13 @@ def raise_alerts(
 
 @task(name="write-consolidated", timeout_seconds=within(300), **WAREHOUSE)
 @warehouse_step("写汇总表")
-def write_consolidated(url: str, ref: Reference, path: Path, period: str) -> Path:
+def write_consolidated(
+    url: str, ref: Reference, path: Path, period: str, timezone: str = "Asia/Shanghai"
+) -> Path:
     """The 汇总表 workbook: one row per plan project with its submission state."""
     from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 
-    return write_consolidated_xlsx(engine_for(url), ref, path, period)
+    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone)
 
 
 @task(

@@ -70,7 +70,7 @@ def test_nightly_accepts_the_samples_and_rejects_the_negative_spending(demo_run)
     )
     assert list(nightly.rejected_files) == ["bad_negative_spending.xlsx"]
     assert (
-        "资金情况!C5 [funds_non_negative] 实际支出"
+        "资金情况!C5 [金额不能为负] 实际支出"
         in nightly.rejected_files["bad_negative_spending.xlsx"][0]
     )
     assert nightly.consolidated_findings == []
@@ -88,7 +88,7 @@ def test_nightly_writes_the_consolidated_table_and_raises_year_end_alerts(demo_r
     ]
     assert numbers == list(range(1, 137))
     assert nightly.new_alerts > 0
-    assert nightly.data_docs.endswith("index.html")
+    assert Path(nightly.data_docs).parent.name == "runs"
 
 
 def test_the_rejected_file_is_absent_from_the_warehouse_facts(demo_run) -> None:
@@ -146,7 +146,8 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run, ref: Referen
     assert {"indicators.json", "自评表_2024.csv", "自评表_2024.xlsx"} <= written
     assert all((reports / name).is_file() for name in written)
     data = json.loads((reports / "indicators.json").read_text(encoding="utf-8"))
-    row = next(d for d in data if d["indicator"] == "转化科技成果数量")
+    assert (data["complete"], data["submitted"]) == (True, 136)
+    row = next(d for d in data["indicators"] if d["indicator"] == "转化科技成果数量")
     assert (
         row["target"],
         row["actual"],
@@ -156,14 +157,14 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run, ref: Referen
     ) == (163, 122, 74.85, 25.15, True)
     ws = load_workbook(reports / "自评表_2024.xlsx")["区域绩效目标自评表"]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row)]
-    central = next(r for r in values if r[0] == "中央财政资金")
-    assert central[1:4] == [11087, 8314.25, pytest.approx(0.7499)]
-    indicator = next(r for r in values if r[2] == "促进技术合同成交额")
-    assert indicator[3:5] == ["≥3143 万元", "8868.04 万元"]
+    central = next(r for r in values if r[3] == "其中：中央财政资金")
+    assert central[4:7] == [11087, 8314.25, pytest.approx(0.7499)]
+    indicator = next(r for r in values if r[3] == "促进技术合同成交额")
+    assert indicator[4:6] == ["≥3143 万元", "8868.04 万元"]
     # 一级指标 merged down the rows of its indicators, as in the attachment
-    first = next(i for i, r in enumerate(values, start=1) if r[0] == "产出指标")
+    first = next(i for i, r in enumerate(values, start=1) if r[1] == "产出指标")
     outputs = sum(1 for t in ref.targets if t.level1 == "产出指标")
-    assert f"A{first}:A{first + outputs - 1}" in {str(r) for r in ws.merged_cells.ranges}
+    assert f"B{first}:B{first + outputs - 1}" in {str(r) for r in ws.merged_cells.ranges}
 
 
 def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Path) -> None:
@@ -199,4 +200,4 @@ def test_indicators_json_command_prints_what_the_report_holds(
     assert printed == json.loads(
         (workdir / "reports" / "indicators.json").read_text(encoding="utf-8")
     )
-    assert len(printed) == len(ref.targets)
+    assert len(printed["indicators"]) == len(ref.targets)

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
+from guidefund.expectations import rule_name
 from guidefund.intake.batch import read_batch, split, warnings_of
 from guidefund.intake.custody import file_away, list_inbox
 from guidefund.intake.workbook import read_submission
@@ -147,7 +148,8 @@ def test_every_file_received_ends_in_exactly_one_state(two_runs) -> None:
 def test_each_bad_file_is_rejected_for_its_own_reason(two_runs) -> None:
     _, _, _, (first, _), _ = two_runs
     for name, rule in BAD.items():
-        assert f"[{rule}]" in first.rejected_files[name][0], (name, first.rejected_files[name])
+        assert f"[{rule_name(rule)}]" in first.rejected_files[name][0], (name, rule)
+        assert rule not in first.rejected_files[name][0]
 
 
 def test_files_are_filed_by_state_and_the_inbox_is_emptied(two_runs) -> None:
@@ -162,9 +164,13 @@ def test_the_feedback_workbook_tells_the_unit_what_to_fix_in_chinese(two_runs) -
     workdir, _, _, _, _ = two_runs
     ws = load_workbook(workdir / "quarantine" / "bad_negative_spending.xlsx.errors.xlsx").active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
-    assert rows == [
-        ["工作表", "单元格", "字段", "填写的值", "规则", "问题及修改要求", "级别"],
-        ["资金情况", "C5", "实际支出", "-5", "funds_non_negative",
+    assert [r[0] for r in rows[:2]] == [
+        "bad_negative_spending.xlsx 问题清单",
+        "共 1 个问题，0 条提醒。文件已退回：请逐条改正标为“退回”的问题后重新报送；标为“提醒”的请核对。",
+    ]
+    assert rows[3:] == [
+        ["序号", "工作表", "单元格", "字段", "填写的值", "检查项目", "问题及修改要求", "处理"],
+        [1, "资金情况", "C5", "实际支出", "-5", "金额不能为负",
          "实际支出（-5）不能为负数，请填写 0 或正数（单位：万元）", "退回"],
     ]  # fmt: skip
 
@@ -215,10 +221,16 @@ def test_warnings_of_accepted_files_are_stored_for_the_alerts(two_runs) -> None:
 
 def test_the_run_summary_says_where_its_data_docs_are(two_runs) -> None:
     workdir, _, _, (first, second), _ = two_runs
-    assert first.data_docs == str((workdir / "data_docs" / "index.html").resolve())
-    html = Path(first.data_docs).read_text(encoding="utf-8")
-    assert "submission.critical" in html and "plan.critical" in html
-    assert second.data_docs == first.data_docs
+    runs = (workdir / "data_docs" / "runs").resolve()
+    for summary in (first, second):
+        page = Path(summary.data_docs)
+        assert page.parent == runs
+        assert page.name.endswith(f"-nightly-consolidation-{summary.run_id}.html")
+        html = page.read_text(encoding="utf-8")
+        assert "submission.critical" in html and "plan.critical" in html
+    index = (workdir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert f"nightly-consolidation-{first.run_id}" in index
+    assert f"nightly-consolidation-{second.run_id}" in index
 
 
 # ----------------------------------------------------------------------------- plain functions
@@ -314,8 +326,8 @@ def test_feedback_lists_problems_then_warnings_with_their_level(tmp_path: Path) 
         _finding("f.xlsx", "funds_non_negative"), _finding("f.xlsx", "satisfaction_low", WARNING)
     ])  # fmt: skip
     ws = load_workbook(path)["问题清单"]
-    assert [ws.cell(row=r, column=7).value for r in (1, 2, 3)] == ["级别", "退回", "提醒"]
-    assert ws.freeze_panes == "A2"
+    assert [ws.cell(row=r, column=8).value for r in (4, 5, 6)] == ["处理", "退回", "提醒"]
+    assert ws.freeze_panes == "A5"
 
 
 def test_money_survives_the_round_trip_exactly(ref: Reference, tmp_path: Path) -> None:
