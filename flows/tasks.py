@@ -26,7 +26,7 @@ from guidefund.notify import Delivery, deliver_alerts
 from guidefund.records import Finding, Submission
 from guidefund.reference import Reference
 from guidefund.settings import Settings, get_settings
-from guidefund.warehouse.db import engine_for, retrying, warehouse_step
+from guidefund.warehouse.db import describe_error, engine_for, retrying, warehouse_step
 
 log = logging.getLogger("guidefund.flows")
 
@@ -203,7 +203,8 @@ def close_failed(url: str, run_id: int, exc: BaseException) -> None:
     try:
         finish_run(engine_for(url), run_id, "failed", explain(exc)[:500])
     except Exception as again:  # noqa: BLE001 - best effort; the first failure is what counts
-        log.warning("运行记录 %s 未能标记为失败：%s", run_id, explain(again))
+        # The log file only: the console has the first failure's line, which says what to do.
+        log.info("运行记录 %s 未能标记为失败：%s", run_id, describe_error(again, url))
 
 
 @task(name="raise-alerts", timeout_seconds=within(300), **WAREHOUSE)

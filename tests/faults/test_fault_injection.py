@@ -530,25 +530,45 @@ def test_a_disk_that_fills_up_during_the_primary_work_is_one_line_and_loses_noth
     tmp_path: Path, tmpfs, private_pg: PrivatePostgres, prefect_api: str,
     inbox_files: dict[str, bytes],
 ) -> None:  # fmt: skip
-    """The SQLite warehouse on a disk with room for the inbox and hardly more: the space check
-    passes (margin 0), the first write fails, its transaction rolls back, the files stay in the
-    inbox, and the console has one line."""
-    disk = tmpfs(tmp_path / "disk", "2m")
+    """The SQLite warehouse on a small disk that something else fills while the run waits for
+    the warehouse (another writer holds it): the run's next write fails, its transaction rolls
+    back, the files stay in the inbox, and the console has the wait lines and one line."""
+    import sqlite3
+
+    disk = tmpfs(tmp_path / "disk", "4m")
     c = new_case(disk, private_pg, prefect_api, inbox_files)
     env = {k: v for k, v in c.env.items() if k != "GUIDEFUND_WAREHOUSE_URL"}
-    env["GUIDEFUND_DISK_MARGIN_MB"] = "0"
     assert h.guidefund(["db", "upgrade"], env).code == 0  # the SQLite file on the small disk
-    inbox_size = sum(len(b) for b in inbox_files.values())
-    free = shutil.disk_usage(disk).free
-    (disk / "filler").write_bytes(b"\0" * (free - inbox_size - 8 * 1024))
-    done = h.guidefund(["nightly", "--year", "2024"], env)
+    db = c.workdir / "warehouse.sqlite"
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN EXCLUSIVE")
+    run = h.Run(["nightly", "--year", "2024"], env)
+    log = c.workdir / "logs" / "guidefund.log"
+    h.wait_until(
+        lambda: log.exists() and "数据库暂时无法使用（打开仓库）" in log.read_text("utf-8"),
+        120,
+        "the run waiting for the warehouse",
+    )
+    with (disk / "filler").open("wb") as filler:  # the disk fills up meanwhile
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+    other.execute("ROLLBACK")
+    other.close()
+    done = run.wait()
 
     h.no_traceback(done)
     assert done.code == 2
-    sqlite = f"sqlite:///{(c.workdir / 'warehouse.sqlite').resolve()}"
-    assert done.console == [
-        f"guidefund: 磁盘空间已满，数据库无法写入（{sqlite}）：请腾出空间后重新运行"
-    ]
+    *waits, line = done.console
+    assert all(
+        w.startswith("数据库暂时无法使用（打开仓库）：数据库文件被其他程序占用") for w in waits
+    )
+    assert line == (
+        f"guidefund: 磁盘空间已满，数据库无法写入（sqlite:///{db.resolve()}）：请腾出空间后重新运行"
+    )
     untouched(c)
-    assert h.warehouse(sqlite)["submission"] == []
+    assert h.warehouse(f"sqlite:///{db}")["submission"] == []
     assert h.survivors(done.processes) == []
