@@ -214,6 +214,7 @@ TRANSIENT_WORDS = (
     "the database system is starting up",
     "the database system is shutting down",
     "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
     "terminating connection",
     "connection timeout expired",
     "timeout expired",
@@ -312,7 +313,7 @@ def _wait_reason(exc: BaseException, url: str) -> str:
 def _reason(low: str) -> str:
     if "connection refused" in low:
         return "连接被拒绝"
-    if "starting up" in low or "recovery mode" in low:
+    if "starting up" in low or "recovery" in low or "not yet accepting" in low:
         return "数据库正在启动"
     if "shutting down" in low or "terminating connection" in low:
         return "数据库正在关闭"

@@ -139,6 +139,26 @@ def test_postgresql_down_beyond_the_budget_names_the_server_without_its_password
     assert "s3cret" not in line
 
 
+def test_a_server_still_recovering_after_a_crash_is_waited_for() -> None:
+    """After `pg_ctl stop -m immediate` the restarted server first refuses with this (seen in
+    this suite): it passes by itself, so it is waited out."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    said = psycopg.OperationalError(
+        'connection failed: connection to server at "127.0.0.1", port 5432 failed: FATAL:  '
+        "the database system is not yet accepting connections\nDETAIL:  Consistent recovery "
+        "state has not been yet reached."
+    )
+    exc = OperationalError("connect", None, said)
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/w"
+    assert is_transient(exc)
+    assert describe_error(exc, url, 9) == (
+        f"数据库无法连接（{url}），已等待 9 秒仍未恢复：数据库正在启动；"
+        "请检查 GUIDEFUND_WAREHOUSE_URL 与数据库服务"
+    )
+
+
 def test_a_wrong_user_or_database_is_not_transient_and_says_what_to_fix(
     private_pg: PrivatePostgres,
 ) -> None:
