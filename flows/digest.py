@@ -18,11 +18,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from guidefund.flows import artifacts
-from guidefund.flows.tasks import retry_transient, settings_for
+from guidefund.flows.tasks import retry_transient, settings_for, within
 from guidefund.notify import digest_message, jsonable, send_message
 from guidefund.settings import Settings
 from guidefund.warehouse.alerts import latest_runs, open_alerts
-from guidefund.warehouse.db import engine_for
+from guidefund.warehouse.db import engine_for, warehouse_step
 
 IO: dict[str, Any] = dict(
     cache_policy=NO_CACHE,
@@ -43,7 +43,8 @@ class Digest:
     by_severity: dict[str, int] = field(default_factory=dict)
 
 
-@task(name="read-open-alerts", timeout_seconds=120, **IO)
+@task(name="read-open-alerts", timeout_seconds=within(120), cache_policy=NO_CACHE)
+@warehouse_step("读取预警")
 def read_open_alerts(url: str, year: int) -> tuple[list[dict[str, Any]], bool]:
     engine = engine_for(url)
     return open_alerts(engine, year), bool(latest_runs(engine))

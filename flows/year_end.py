@@ -1,9 +1,11 @@
 """The year-end aggregation flow: the region's figures from the warehouse, its documents, and the
 year-end alerts.
 
-open the warehouse → figures (grouped SQL) → store the indicator table → write the 自评表 (.xlsx,
-.csv, indicators.json), the report draft (.docx), the HTML page and figures.csv/.json → raise the
-alerts for the annual period → finish the run → artifacts and notification of new alerts.
+Primary work (a failure stops the run: exit 2): open the warehouse → figures (grouped SQL) →
+store the indicator table. Secondary work (a failure is one line saying what happens next:
+exit 1): write the 自评表 (.xlsx, .csv, indicators.json), the report draft (.docx), the HTML page
+and figures.csv/.json → raise the alerts for the annual period → close the run record →
+artifacts → notification of new alerts.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
 
 from guidefund.evaluate.figures import Figures, collect_figures
 from guidefund.evaluate.scores import Scores
+from guidefund.faults import SecondarySteps, checkpoint, watch_stops
 from guidefund.flows import artifacts, tasks
 from guidefund.records import BudgetRow, IndicatorResult
 from guidefund.reference import Reference, load_reference
@@ -26,7 +28,7 @@ from guidefund.reports.report_docx import write_docx
 from guidefund.reports.report_html import write_html
 from guidefund.reports.selfeval_xlsx import write_xlsx
 from guidefund.settings import Settings
-from guidefund.warehouse.db import engine_for
+from guidefund.warehouse.db import engine_for, warehouse_step
 from guidefund.warehouse.load import store_indicator_results
 
 
@@ -39,6 +41,8 @@ class YearEnd:
     scores: Scores | None = None
     figures: Figures | None = None
     new_alerts: list[dict[str, Any]] = field(default_factory=list)
+    # One line per secondary step that failed, saying what happens next.
+    problems: list[str] = field(default_factory=list)
 
 
 def write_reports(out: Path, fig: Figures) -> list[Path]:
@@ -55,25 +59,19 @@ def write_reports(out: Path, fig: Figures) -> list[Path]:
     ]
 
 
-IO = dict(
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=[2, 10],
-    retry_condition_fn=tasks.retry_transient,
-)
-
-
-@task(name="year-end-figures", timeout_seconds=600, **IO)
+@task(name="year-end-figures", timeout_seconds=tasks.within(600), **tasks.WAREHOUSE)
+@warehouse_step("计算年度指标")
 def figures_task(url: str, ref: Reference, settings: Settings, period: str) -> Figures:
     return collect_figures(engine_for(url), ref, settings, period)
 
 
-@task(name="write-reports", timeout_seconds=300, **IO)
+@task(name="write-reports", timeout_seconds=300, **tasks.IO)
 def write_reports_task(out: Path, fig: Figures) -> list[Path]:
     return write_reports(out, fig)
 
 
-@task(name="store-results", timeout_seconds=300, **IO)
+@task(name="store-results", timeout_seconds=tasks.within(300), **tasks.WAREHOUSE)
+@warehouse_step("保存指标结果")
 def store_results(url: str, ref: Reference, run_id: int, results: list[IndicatorResult]) -> None:
     store_indicator_results(engine_for(url), ref, run_id, results)
 
@@ -88,21 +86,50 @@ def year_end_aggregation(
     """Compute the year's self-evaluation from the warehouse and write its documents.
 
     `today` (default: the run's date) decides whether the submission deadline has passed."""
+    watch_stops()
     settings = tasks.settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
     url, period = settings.database_url, str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
     try:
+        checkpoint("计算年度指标")
         fig = figures_task(url, ref, settings, period)
+        checkpoint("保存指标结果")
         store_results(url, ref, run_id, fig.results)
-        files = write_reports_task(Path(out) if out else settings.reports, fig)
-        new = tasks.raise_alerts(url, ref, settings, run_id, period, today or date.today())
     except BaseException as exc:
-        tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+        tasks.close_failed(url, run_id, exc)
         raise
-    tasks.finish(url, run_id, "succeeded")
-    # After the warehouse run is closed: a notifier outage fails the Prefect run (visible in the UI)
-    # without marking the stored results failed.
-    artifacts.year_end_artifacts(url, run_id, ref.year, fig.results, files)
-    tasks.notify_new_alerts(settings, run_id)
-    return YearEnd(ref.year, fig.results, fig.budget, files, fig.scores, fig, new)
+    later = SecondarySteps(
+        "年度指标已计算并保存，报告与预警未完成：请重新运行 guidefund year-end",
+        on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
+    )
+    target = Path(out) if out else settings.reports
+    files = later.run(
+        "写出报告",
+        lambda: write_reports_task(target, fig),
+        [],
+        "年度报告未能写出（{}）：指标已保存，处理后重新运行 guidefund year-end 即可写出",
+    )
+    new = later.run(
+        "计算预警",
+        lambda: tasks.raise_alerts(url, ref, settings, run_id, period, today or date.today()),
+        None,
+        "预警未能计算（{}），下次运行时重新计算",
+    )
+    status = "succeeded" if new is not None else "failed"
+    later.run(
+        "关闭运行记录",
+        lambda: tasks.finish(url, run_id, status, "；".join(later.lines)[:500] or None),
+        None,
+        "运行记录未能关闭（{}），不影响已保存的结果",
+    )
+    later.run(
+        "发布运行结果",
+        lambda: artifacts.year_end_artifacts(url, run_id, ref.year, fig.results, files),
+        [],
+        "Prefect 运行结果（artifacts）未能发布（{}），年度结果本身不受影响",
+    )
+    later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
+    return YearEnd(
+        ref.year, fig.results, fig.budget, files, fig.scores, fig, new or [], later.lines
+    )

@@ -5,8 +5,9 @@ An alert is delivered once: a ledger of the (dedup_key, severity) pairs already 
 the working directory (<workdir>/alerts.notified.jsonl), so an unchanged alert raised again by a
 later run is not sent again, while a raised severity is news and is. The ledger is written only after the
 channel accepted the message, so a failed delivery is retried by the next run.
-Transport failures are OSError (urllib, smtplib and socket errors all are), which the I/O retry
-policy of the flows' tasks treats as transient; a notifier that cannot be understood is ValueError.
+A delivery that fails on a transient error (refused, reset, timed out, a 5xx answer, an SMTP 4xx)
+is tried again with backoff within GUIDEFUND_NOTIFY_RETRY_SECONDS; then `NotDelivered` says how
+many alerts are held for the next run. A notifier that cannot be understood is ValueError.
 """
 
 from __future__ import annotations
@@ -24,10 +25,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from guidefund.faults import Fault, Stopped, explain, is_transient_io, retry
 from guidefund.settings import Settings
 
 TIMEOUT_SECONDS = 20  # a notifier that does not answer in this time is down, not slow
 LEDGER_NAME = "alerts.notified.jsonl"
+
+
+class NotDelivered(Fault):
+    """The channel did not take the alerts within the retry budget; they go out next run."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,20 @@ def deliver_alerts(settings: Settings, alerts: Sequence[Mapping[str, Any]]) -> D
         title = f"guidefund：{len(fresh)} 条新预警（{'、'.join(years) or '—'}）"
         text = "\n".join(alert_line(a) for a in fresh)
         payload = {"kind": "alerts", "alerts": [jsonable(a) for a in fresh]}
-        send_message(settings, title, text, payload)
+        try:
+            retry(
+                lambda: send_message(settings, title, text, payload),
+                transient=is_transient_io,
+                budget_seconds=settings.notify_retry_seconds,
+                what=f"预警未能送达 {target}",
+            )
+        except Stopped:
+            raise
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else explain(exc)
+            raise NotDelivered(
+                f"预警 {len(fresh)} 条未能发送（{target}：{reason}），下次运行时重发"
+            ) from exc
         _record(ledger, fresh, channel)
     return Delivery(channel, target, sent=len(fresh), skipped=len(alerts) - len(fresh))
 

@@ -42,7 +42,30 @@ class Settings(BaseSettings):
     log_level: str = Field(
         "WARNING", description="Log level of Prefect's run loggers (INFO shows every task)."
     )
-    debug: bool = Field(False, description="Show the traceback when a command fails.")
+    debug: bool = Field(
+        False, description="Show tracebacks and Prefect's log on the console when a command fails."
+    )
+
+    # Faults: how long to wait for what goes away by itself, and what a run needs to start.
+    warehouse_retry_seconds: int = Field(
+        600,
+        ge=0,
+        description="How long a warehouse step waits (with backoff) for a database that refuses connections, restarts or is busy before the run gives up.",
+    )
+    notify_retry_seconds: int = Field(
+        60,
+        ge=0,
+        description="How long a run retries a notifier that refuses or fails before holding the alerts for the next run.",
+    )
+    disk_margin_mb: int = Field(
+        200,
+        ge=0,
+        description="Free space a run needs on the working directory's disk beyond the inbox's size.",
+    )
+    log_max_mb: int = Field(
+        10, ge=1, description="Size at which <workdir>/logs/guidefund.log is rotated."
+    )
+    log_backups: int = Field(5, ge=1, description="Rotated log files kept.")
 
     # Validation warnings (submission.warning): accepted, but raised as alerts.
     satisfaction_warn_below_pct: Decimal = Field(
@@ -106,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def data_docs(self) -> Path:
         return self.workdir / "data_docs"
+
+    @property
+    def logs(self) -> Path:
+        return self.workdir / "logs"
 
     @property
     def alerts_log(self) -> Path:

@@ -8,7 +8,6 @@ import importlib
 import json
 import queue
 import sqlite3
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,7 +232,7 @@ def _final_task_run(flow_run_id: UUID, limit: float = 60) -> Any:
 
 
 def _finish_in_flow(url: str, run_id: int, status: str, started: queue.Queue[UUID]) -> Any:
-    """tasks.finish (retried on transient I/O) inside a flow; the flow's final state."""
+    """tasks.finish (transient database errors waited out) inside a flow; the flow's final state."""
     from prefect import flow
     from prefect.runtime import flow_run
 
@@ -248,9 +247,13 @@ def _finish_in_flow(url: str, run_id: int, status: str, started: queue.Queue[UUI
 
 
 @pytest.mark.prefect
-def test_a_locked_database_is_retried_and_the_run_is_recorded_once_the_lock_is_gone(
+def test_a_locked_database_is_waited_for_and_the_run_is_recorded_once_the_lock_is_gone(
     prefect_harness: None, tmp_path: Path
 ) -> None:
+    """The warehouse step waits inside its one task run (warehouse.db.retrying), one log line
+    per wait, and succeeds once the other writer lets go."""
+    import logging
+
     db = tmp_path / "warehouse.sqlite"
     url = f"sqlite:///{db}"
     engine = make_engine(url)
@@ -258,36 +261,32 @@ def test_a_locked_database_is_retried_and_the_run_is_recorded_once_the_lock_is_g
     run_id = start_run(engine, "nightly-consolidation")
     lock = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     lock.execute("BEGIN EXCLUSIVE")  # another writer holds the database: SQLITE_BUSY after 5 s
-    started: queue.Queue[UUID] = queue.Queue()
-    released: list[str] = []
+    waits: list[str] = []
 
-    def release_when_retrying() -> None:
-        # Let go only once Prefect has recorded the failed first attempt as awaiting a retry.
-        try:
-            flow_run_id = started.get(timeout=120)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                states = [r.state.name for r in _task_runs(flow_run_id) if r.state]
-                if any(s in ("AwaitingRetry", "Retrying") for s in states):
-                    released.append("after the first attempt failed")
-                    return
-                time.sleep(0.2)
-        finally:
-            lock.execute("ROLLBACK")
+    class ReleaseOnFirstWait(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            waits.append(record.getMessage())
+            if len(waits) == 1:
+                lock.execute("ROLLBACK")
 
-    watcher = threading.Thread(target=release_when_retrying)
-    watcher.start()
-    state = _finish_in_flow(url, run_id, "succeeded", started)
-    watcher.join(timeout=180)
+    watcher = ReleaseOnFirstWait(logging.WARNING)
+    logging.getLogger("guidefund.faults").addHandler(watcher)
+    try:
+        state = _finish_in_flow(url, run_id, "succeeded", queue.Queue())
+    finally:
+        logging.getLogger("guidefund.faults").removeHandler(watcher)
 
     task_run = _final_task_run(state.state_details.flow_run_id)
     with engine.connect() as conn:
         status = conn.execute(select(Run.status).where(Run.id == run_id)).scalar_one()
-    assert released == ["after the first attempt failed"]
+    assert len(waits) == 1
+    assert waits[0].startswith(
+        "数据库暂时无法使用（关闭运行记录）：数据库文件被其他程序占用（sqlite:///"
+    )
     assert (state.type.value, task_run.state.type.value, task_run.run_count) == (
         "COMPLETED",
         "COMPLETED",
-        2,
+        1,
     )
     assert status == "succeeded"
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert, update
 
-from guidefund.notify import LEDGER_NAME, deliver_alerts
+from guidefund.notify import LEDGER_NAME, NotDelivered, deliver_alerts
 from guidefund.reference import Reference
 from guidefund.settings import Settings
 from guidefund.warehouse.alerts import alert_rows
@@ -164,8 +164,10 @@ def raise_alert(
             conn.execute(insert(Alert).values(**row))
 
 
-def settings_for(tmp_path: Path, notify_url: str = "") -> Settings:
-    return Settings(workdir=tmp_path / "work", notify_url=notify_url)
+def settings_for(tmp_path: Path, notify_url: str = "", retry_seconds: int = 0) -> Settings:
+    return Settings(
+        workdir=tmp_path / "work", notify_url=notify_url, notify_retry_seconds=retry_seconds
+    )
 
 
 # ---------------------------------------------------------------- delivery
@@ -232,14 +234,35 @@ def test_a_failed_delivery_is_not_recorded_so_the_next_run_sends_it(
     raise_alert(warehouse, "lag|12", run)
     http_receiver.statuses = [503]
 
-    with pytest.raises(OSError, match="503"):
+    with pytest.raises(NotDelivered) as held:
         deliver_alerts(settings, alert_rows(warehouse, run_id=run))
+    assert str(held.value) == (
+        f"预警 1 条未能发送（{http_receiver.url}："
+        "对方服务返回错误 HTTP 503（Service Unavailable）），下次运行时重发"
+    )
     retried = deliver_alerts(settings, alert_rows(warehouse, run_id=run))
 
     assert retried.sent == 1
     assert len(http_receiver.posts) == 2
     ledger = (settings.workdir / LEDGER_NAME).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["dedup_key"] for line in ledger] == ["lag|12"]
+
+
+def test_a_failing_webhook_is_tried_again_within_the_run_budget(
+    tmp_path: Path, warehouse: Engine, http_receiver: HttpReceiver, caplog
+) -> None:
+    settings = settings_for(tmp_path, http_receiver.url, retry_seconds=30)
+    run = nightly_run(warehouse)
+    raise_alert(warehouse, "lag|12", run)
+    http_receiver.statuses = [503, 502]
+
+    with caplog.at_level("WARNING", logger="guidefund.faults"):
+        done = deliver_alerts(settings, alert_rows(warehouse, run_id=run))
+
+    assert done.sent == 1
+    assert len(http_receiver.posts) == 3
+    waits = [r.getMessage() for r in caplog.records]
+    assert len(waits) == 2 and all(w.startswith("预警未能送达 ") for w in waits)
 
 
 def test_email_over_smtp_reaches_the_local_mail_server_once(
@@ -313,7 +336,7 @@ def test_a_notifier_url_nobody_understands_is_refused_in_plain_words(
     run = nightly_run(warehouse)
     raise_alert(warehouse, "lag|12", run)
 
-    with pytest.raises(ValueError, match="GUIDEFUND_NOTIFY_URL 无法识别"):
+    with pytest.raises(NotDelivered, match="^预警 1 条未能发送（.*GUIDEFUND_NOTIFY_URL 无法识别"):
         deliver_alerts(settings, alert_rows(warehouse, run_id=run))
     assert not (settings.workdir / LEDGER_NAME).exists()
 

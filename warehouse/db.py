@@ -1,17 +1,23 @@
 """Engine, migrations and the dialect helpers.
 
 The URL alone picks SQLite or PostgreSQL. This module is the only place that knows the two
-apart: `upsert` (ON CONFLICT in each dialect's syntax) and `bulk_insert` (COPY on PostgreSQL,
-one executemany on SQLite). SQLite has no decimal type: the driver stores NUMERIC values as doubles and SQLAlchemy rounds
+apart: `upsert` (ON CONFLICT in each dialect's syntax), `bulk_insert` (COPY on PostgreSQL,
+one executemany on SQLite), and which of their errors go away by themselves (`is_transient`:
+connection refused or reset, server shutting down or starting up, serialization failure or
+deadlock, SQLite busy), which `retrying` waits out within the warehouse budget
+(`Settings.warehouse_retry_seconds`) and `describe_error` turns into one line for the operator. SQLite has no decimal type: the driver stores NUMERIC values as doubles and SQLAlchemy rounds
 them back to each column's scale, which is exact for amounts of up to 15 significant digits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import inspect
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +29,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
+from guidefund.faults import Fault, one_line, retry
+from guidefund.settings import Settings
+
+T = TypeVar("T")
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -31,6 +42,9 @@ def make_engine(url: str, **engine_kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # A pooled connection the server dropped (a restart, a failover) is replaced on checkout
+    # instead of failing the next statement.
+    engine_kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **engine_kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -83,7 +97,7 @@ def schema_problem(url: str) -> str | None:
     try:
         current = current_revision(engine)
     except OperationalError as exc:
-        return f"无法连接仓库 {shown}：{str(exc.orig).strip()}；请检查 GUIDEFUND_WAREHOUSE_URL"
+        return describe_error(exc, url)
     finally:
         engine.dispose()
     head = head_revision()
@@ -183,3 +197,176 @@ def _copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> 
 def engine_for(url: str) -> Engine:
     """The process's one Engine per URL (the flows' tasks and the CLI share its pool)."""
     return make_engine(url)
+
+
+# ------------------------------------------------------------------ faults: transient or not
+
+# SQLSTATEs that say "try again": connection exceptions (class 08), the server shutting down,
+# crashing or starting up (57P01–57P03), too many connections, serialization failure, deadlock.
+TRANSIENT_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "40001", "40P01"}
+# libpq reports a failed connection without a SQLSTATE; these are the words of the ones that pass.
+TRANSIENT_WORDS = (
+    "connection refused",
+    "server closed the connection",
+    "connection reset",
+    "could not receive data",
+    "could not send data",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "terminating connection",
+    "connection timeout expired",
+    "timeout expired",
+    "no route to host",
+    "network is unreachable",
+    "consuming input failed",
+    "the connection is lost",
+    "the connection is closed",
+    "ssl syscall error",
+    "eof detected",
+)
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_CANTOPEN = 5, 6, 13, 14
+
+
+class WarehouseError(Fault):
+    """The warehouse could not do a step; the message says why and what to check."""
+
+
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The driver's exception behind `exc` (SQLAlchemy wraps it), or None for a non-database one."""
+    if isinstance(exc, DBAPIError):
+        return exc.orig
+    name = type(exc).__module__.split(".")[0]
+    return exc if name in ("psycopg", "sqlite3") else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Will the same statement likely work a little later? Connection refused or reset, server
+    shutting down or starting up, serialization failure or deadlock, SQLite busy or locked."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = _driver_error(exc)
+    if orig is None:
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    state = getattr(orig, "sqlstate", None) or ""
+    if state.startswith("08") or state in TRANSIENT_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return not state and any(w in text for w in TRANSIENT_WORDS)
+
+
+def describe_error(exc: BaseException, url: str, waited: float = 0) -> str:
+    """One line for the operator: what the warehouse at `url` (shown without its password) did,
+    and what to check. `waited`: seconds already spent waiting for it to come back."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    orig = _driver_error(exc) or exc
+    text = one_line(str(orig))
+    low = text.lower()
+    after = f"，已等待 {waited:g} 秒仍未恢复" if waited else ""
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        code &= 0xFF
+        if code in (SQLITE_BUSY, SQLITE_LOCKED):
+            return f"数据库文件被其他程序占用（{shown}）{after}：请关闭占用它的程序后重新运行"
+        if code == SQLITE_FULL:
+            return f"磁盘空间已满，数据库无法写入（{shown}）：请腾出空间后重新运行"
+        if code == SQLITE_CANTOPEN:
+            return f"数据库文件无法打开（{shown}）：请检查 GUIDEFUND_WAREHOUSE_URL 与目录权限"
+        return f"数据库出错（{shown}）：{text}"
+    state = getattr(orig, "sqlstate", None) or ""
+    if (
+        state.startswith("28")
+        or "password authentication failed" in low
+        or ("role" in low and "does not exist" in low)
+    ):
+        return f"数据库拒绝登录（{shown}）：请检查 GUIDEFUND_WAREHOUSE_URL 中的用户名和密码"
+    if state == "3D000" or ("database" in low and "does not exist" in low):
+        return f"数据库不存在（{shown}）：请先创建数据库，或检查 GUIDEFUND_WAREHOUSE_URL"
+    if state in ("40001", "40P01"):
+        return f"数据库并发冲突多次重试仍未成功（{shown}）{after}：请稍后重新运行"
+    if state == "53100" or "no space left" in low or "could not extend file" in low:
+        return f"数据库服务器磁盘已满（{shown}）：请为数据库腾出空间后重新运行"
+    if is_transient(exc) or "could not translate host name" in low or "connection failed" in low:
+        return (
+            f"数据库无法连接（{shown}）{after}：{_reason(low)}；"
+            "请检查 GUIDEFUND_WAREHOUSE_URL 与数据库服务"
+        )
+    return f"数据库出错（{shown}）：{text}"
+
+
+def _wait_reason(exc: BaseException, url: str) -> str:
+    """The short form for a wait line: the reason and the warehouse."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    orig = _driver_error(exc) or exc
+    if getattr(orig, "sqlite_errorcode", None) is not None:
+        return f"数据库文件被其他程序占用（{shown}）"
+    state = getattr(orig, "sqlstate", None) or ""
+    if state in ("40001", "40P01"):
+        return f"并发冲突（{shown}）"
+    return f"{_reason(one_line(str(orig)).lower())}（{shown}）"
+
+
+def _reason(low: str) -> str:
+    if "connection refused" in low:
+        return "连接被拒绝"
+    if "starting up" in low or "recovery" in low or "not yet accepting" in low:
+        return "数据库正在启动"
+    if "shutting down" in low or "terminating connection" in low:
+        return "数据库正在关闭"
+    if "could not translate host name" in low:
+        return "主机名无法解析"
+    if "timeout" in low:
+        return "连接超时"
+    return "连接中断"
+
+
+def retrying(url: str, what: str, call: Callable[[], T], budget_seconds: float | None = None) -> T:
+    """Run `call` (one warehouse step: whole transactions, so an attempt that failed left nothing
+    and a retry never doubles a row); while it fails on a transient error, wait with backoff and
+    run it again, within `budget_seconds` (default: the setting), one log line per wait. When
+    the budget is spent, or on an error that will not go away, raise WarehouseError with the
+    operator's line (URL without its password, what to check)."""
+    budget = Settings().warehouse_retry_seconds if budget_seconds is None else budget_seconds
+    first_wait: list[float] = []
+
+    def drop_pool(_exc: BaseException) -> None:
+        # Connections of the failed attempt may point at a server that is gone.
+        engine_for(url).dispose()
+        first_wait[:] = first_wait or [time.monotonic()]
+
+    try:
+        return retry(
+            call,
+            transient=is_transient,
+            budget_seconds=budget,
+            what=f"数据库暂时无法使用（{what}）",
+            on_wait=drop_pool,
+            describe=lambda exc: _wait_reason(exc, url),
+        )
+    except Exception as exc:
+        if isinstance(exc, Fault) or _driver_error(exc) is None:
+            raise
+        waited = round(time.monotonic() - first_wait[0]) if first_wait else 0
+        raise WarehouseError(describe_error(exc, url, waited)) from exc
+
+
+def warehouse_step(what: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorator: the function (which takes the warehouse `url` as an argument, or `settings`)
+    runs under `retrying`. `what` names the step in the wait lines."""
+
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def step(*args: Any, **kwargs: Any) -> T:
+            bound = signature.bind(*args, **kwargs).arguments
+            url = bound.get("url") or bound["settings"].database_url
+            return retrying(url, what, lambda: fn(*args, **kwargs))
+
+        return step
+
+    return wrap

@@ -4,17 +4,24 @@ Exit codes: 0 done; 1 done, but something needs attention (rejected files or new
 `nightly`, missing or rejected submissions for `status`, findings for `audit`, a file that would be
 rejected for `check`); `demo` exits 0 whenever it ran;
 2 could not run (bad arguments, unreadable reference data or configuration, warehouse unreachable,
-or for `check` a file that is not a workbook at all).
+the run stopped by SIGTERM/SIGINT, or for `check` a file that is not a workbook at all).
+
+Whatever fails, the console gets one line, never a traceback (GUIDEFUND_DEBUG=1 shows it); the
+traceback and the libraries' logs are in <workdir>/logs/guidefund.log (see `console`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
-from guidefund.cli.common import EXIT_FAILED, chinese_headings
+from guidefund.cli import console
+from guidefund.cli.common import EXIT_FAILED, chinese_headings, settings_from
+from guidefund.faults import Fault, explain, one_line
 from guidefund.settings import Settings
 
 # The commands, in the order `guidefund --help` lists them. Each module has `register(add)`,
@@ -67,21 +74,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    console.setup(settings)
+    stdout = sys.stdout
+    sys.stdout = console.QuietPipe(stdout)
     try:
         return int(args.func(args))
-    except KeyboardInterrupt:
-        print("已中断", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as exc:  # noqa: BLE001 - one line, no traceback, for any failure to run
-        from guidefund.reference import ReferenceError
-
-        if isinstance(exc, ReferenceError):
-            print(f"guidefund: 参考数据有误：{exc}", file=sys.stderr)
-        else:
-            print(f"guidefund: 无法完成：{type(exc).__name__}: {exc}", file=sys.stderr)
-        if Settings().debug:
+    except BaseException as exc:  # noqa: BLE001 - one line, no traceback, for any failure to run
+        if isinstance(exc, SystemExit):
             raise
+        line = failure_line(exc, settings)
+        logging.getLogger("guidefund.cli").info("命令未能完成：%s", line, exc_info=exc)
+        if settings.debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"guidefund: {line}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return settings_from(args)
+    except ValueError as exc:  # a malformed GUIDEFUND_* value
+        print(f"guidefund: 设置有误：{one_line(str(exc))}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
+
+
+def failure_line(exc: BaseException, settings: Settings) -> str:
+    """The one console line for a command that could not run."""
+    from guidefund.reference import ReferenceError
+
+    if isinstance(exc, KeyboardInterrupt):
+        return (
+            "已立即中止（第二次停止信号）：已入库的数据不受影响，收件箱中剩下的文件下次运行时处理"
+        )
+    if isinstance(exc, ReferenceError):
+        return f"参考数据有误：{one_line(str(exc))}"
+    if isinstance(exc, Fault):
+        return one_line(str(exc))
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        from guidefund.warehouse.db import describe_error
+
+        return describe_error(exc, settings.database_url)
+    module = type(exc).__module__.split(".")[0]
+    if module == "httpx" or module == "prefect":
+        return (
+            f"与 Prefect 服务的连接出错（{type(exc).__name__}: {one_line(str(exc))[:200]}）："
+            f"请检查 Prefect 服务；详见 {console.log_file(settings)}"
+        )
+    text = one_line(explain(exc))
+    if isinstance(exc, OSError | MemoryError):
+        return text
+    return f"{text}（详见 {console.log_file(settings)}；设置 GUIDEFUND_DEBUG=1 可显示详细信息）"
 
 
 if __name__ == "__main__":

@@ -69,3 +69,22 @@ def safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def run_flow(settings: Settings, start):  # type: ignore[no-untyped-def]
+    """Run a flow for a command: SIGTERM/SIGINT ask it to stop at its next safe point, the
+    Prefect API is checked or a temporary one started (ending with the command), and Prefect's
+    console logging goes to the log file. `start()` imports what the flow needs (while the
+    temporary API starts) and returns a call that runs it; its result is returned."""
+    from guidefund.cli.console import quiet_libraries as quiet_logging
+    from guidefund.cli.prefect_api import prefect_api
+    from guidefund.faults import reset_stops, watch_stops
+
+    reset_stops()
+    watch_stops()
+    prepare_runtime(settings)
+    with prefect_api(settings) as ready:
+        go = start()
+        quiet_logging(settings)
+        ready()
+        return go()

@@ -9,33 +9,42 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, describe, prepare_runtime, reference_for, settings_from
-from guidefund.cli.nightly import print_summary
+from guidefund.cli.common import EXIT_OK, describe, reference_for, run_flow, settings_from
+from guidefund.cli.nightly import print_problems, print_summary
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    prepare_runtime(settings)
-    from guidefund.flows.nightly import nightly_consolidation
-    from guidefund.flows.year_end import year_end_aggregation
-    from guidefund.intake.samples import write_samples
+    ref = reference_for(settings, args.year)
+
+    def start():  # type: ignore[no-untyped-def]
+        from guidefund.flows.nightly import nightly_consolidation
+        from guidefund.flows.year_end import year_end_aggregation
+        from guidefund.intake.samples import write_samples
+
+        def go():  # type: ignore[no-untyped-def]
+            settings.inbox.mkdir(parents=True, exist_ok=True)
+            if not any(settings.archive.glob("*.xlsx")):
+                write_samples(ref, settings.inbox, seed=args.seed)
+                print(f"已在 {settings.inbox} 生成 {len(ref.plan)} 份样例填报（seed={args.seed}）")
+            else:
+                print(f"{settings.archive} 已有入库文件，不再生成样例；重新汇总并出表")
+            summary = nightly_consolidation(year=ref.year, workdir=str(settings.workdir))
+            print_summary(summary.as_dict(), as_json=False)
+            print_problems(summary.problems)
+            return year_end_aggregation(year=ref.year, workdir=str(settings.workdir))
+
+        return go
+
+    done = run_flow(settings, start)
     from guidefund.reports.text import render_text
 
-    ref = reference_for(settings, args.year)
-    settings.inbox.mkdir(parents=True, exist_ok=True)
-    if not any(settings.archive.glob("*.xlsx")):
-        write_samples(ref, settings.inbox, seed=args.seed)
-        print(f"已在 {settings.inbox} 生成 {len(ref.plan)} 份样例填报（seed={args.seed}）")
-    else:
-        print(f"{settings.archive} 已有入库文件，不再生成样例；重新汇总并出表")
-    summary = nightly_consolidation(year=ref.year, workdir=str(settings.workdir))
-    print_summary(summary.as_dict(), as_json=False)
-    done = year_end_aggregation(year=ref.year, workdir=str(settings.workdir))
     print()
     print(render_text(ref, done.results, done.budget))
     print()
     for path in done.files:
         print(f"已写出 {path}")
+    print_problems(done.problems)
     print()
     print(next_steps(settings.workdir, ref.year))
     return EXIT_OK

@@ -8,11 +8,19 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from guidefund.cli.common import EXIT_FAILED, EXIT_OK, describe, prepare_runtime, settings_from
+from guidefund.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    describe,
+    prepare_runtime,
+    reference_for,
+    settings_from,
+)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    reference_for(settings, None)  # the scheduled year's reference data reads whole, or exit 2
     prepare_runtime(settings)
     from guidefund.flows.deploy import api_url, describe, serve, server_problem
 

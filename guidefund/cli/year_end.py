@@ -13,33 +13,43 @@ from guidefund.cli.common import (
     describe,
     prepare_runtime,
     reference_for,
+    run_flow,
     settings_from,
 )
+from guidefund.cli.nightly import print_problems
 
 
 def cmd_year_end(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    prepare_runtime(settings)
-    from guidefund.flows.year_end import year_end_aggregation
+    ref = reference_for(settings, args.year)
+
+    def start():  # type: ignore[no-untyped-def]
+        from guidefund.flows.year_end import year_end_aggregation
+
+        return lambda: year_end_aggregation(
+            year=ref.year, workdir=str(settings.workdir), out=args.out
+        )
+
+    done = run_flow(settings, start)
     from guidefund.reports.text import render_text
 
-    done = year_end_aggregation(year=args.year, workdir=str(settings.workdir), out=args.out)
     fig = done.figures
     missing = fig.missing if fig is not None else []
-    print(render_text(reference_for(settings, done.year), done.results, done.budget, missing))
+    print(render_text(ref, done.results, done.budget, missing))
     for path in done.files:
         print(f"已写出 {path}")
-    return EXIT_ATTENTION if missing else EXIT_OK
+    print_problems(done.problems)
+    return EXIT_ATTENTION if missing or done.problems else EXIT_OK
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    ref = reference_for(settings, args.year)
     prepare_runtime(settings)
     from guidefund.evaluate.figures import consolidate, missing_projects
     from guidefund.reports.text import indicators_json, render_text
     from guidefund.warehouse.db import engine_for
 
-    ref = reference_for(settings, args.year)
     engine = engine_for(settings.database_url)
     period = str(ref.year)
     results, budget, _ = consolidate(

@@ -223,8 +223,10 @@ def test_status_against_a_server_that_does_not_answer_says_which_setting_to_chec
 
     err = capsys.readouterr().err
     assert code == 2
-    assert "无法连接仓库 postgresql+psycopg://gf:***@127.0.0.1:1/x" in err
-    assert "请检查 GUIDEFUND_WAREHOUSE_URL" in err and "secret" not in err
+    assert err.splitlines() == [
+        "guidefund status: 数据库无法连接（postgresql+psycopg://gf:***@127.0.0.1:1/x）：连接被拒绝；"
+        "请检查 GUIDEFUND_WAREHOUSE_URL 与数据库服务"
+    ]
 
 
 def test_the_consolidated_xlsx_shows_times_in_the_configured_zone_and_prints_landscape(
