@@ -1,6 +1,8 @@
-"""The nightly consolidation flow: check the plan → read the inbox → validate (one GX run per
-suite) → load → check the consolidation → alerts → 汇总表 → file away → Data Docs → artifacts and
-notification of new alerts."""
+"""The nightly consolidation flow: finish what a killed run left → check the plan → scan and hash
+the inbox (known bytes are duplicates, unparsed) → per chunk: read (worker pool, or a Dask
+cluster) and validate (one GX run per suite) → decide versions → per chunk: load (one
+transaction) and file away → check the consolidation → alerts → 汇总表 → Data Docs → artifacts
+and notification of new alerts."""
 
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ from prefect import flow
 
 from guidefund.expectations import DocsRun
 from guidefund.flows import artifacts, tasks
+from guidefund.flows.scale import read_on_dask
+from guidefund.intake.night import Night, NightLock, load_chunks
+from guidefund.intake.readers import ReadLimits
+from guidefund.intake.rules import rules_version
 from guidefund.reference import load_reference
 
 
@@ -30,6 +36,17 @@ class NightlySummary:
     data_docs: str = ""
     new_alerts: int = 0
     consolidated_xlsx: str = ""
+    # Every entry of the inbox this run saw → its one outcome: a receipt's state, or skipped,
+    # refused or deferred (left in the inbox) with the reason in `notes`.
+    outcomes: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0
+    refused: int = 0
+    deferred: int = 0
+    unfiled: dict[str, str] = field(default_factory=dict)  # receipts whose file could not move
+    recovered: int = 0  # files a killed earlier run had receipted, filed by this one
+    chunks: int = 0
+    workers: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -49,48 +66,81 @@ def nightly_consolidation(
     settings = tasks.settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
     url, current = settings.database_url, period or str(ref.year)
-    run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
-    docs = DocsRun(f"nightly-consolidation-{run_id}")
-    try:
-        tasks.check_plan(ref, docs)
-        subs = tasks.read_inbox(settings.inbox, ref)
-        history = tasks.read_history(url, ref)
-        accepted, rejected, warnings = tasks.validate_batch(subs, ref, settings, history, docs)
-        loaded = tasks.load_submissions(url, ref, run_id, accepted, rejected, warnings)
-        problems = tasks.check_consolidated(url, ref, current, docs)
-        new_alerts = tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today())
-        table = tasks.write_consolidated(
-            url, ref, settings.reports / f"汇总表_{current}.xlsx", current
-        )
-        tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
-        index = tasks.build_docs(docs, settings.data_docs)
-    except BaseException as exc:
-        tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
-        raise
-    summary = NightlySummary(
-        run_id=run_id,
-        year=ref.year,
-        received=loaded.received,
-        accepted=loaded.accepted,
-        rejected=loaded.rejected,
-        duplicate=loaded.duplicate,
-        superseded=loaded.superseded,
-        rejected_files={
-            s.file_name: [f.line() for f in fs[:5]]
-            for s, fs in rejected
-            if s.file_name not in loaded.duplicates
-        },
-        consolidated_findings=[f.message for f in problems],
-        warnings=sum(f.file not in loaded.duplicates for f in warnings),
-        data_docs=index,
-        new_alerts=len(new_alerts),
-        consolidated_xlsx=str(table),
-    )
-    tasks.finish(url, run_id, "succeeded")
+    limits = ReadLimits.of(settings, ref)
+    with NightLock(settings.workdir) as lock:
+        run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
+        lock.hold(run_id)
+        night = Night(settings, ref, url, limits, rules_version(ref, limits))
+        night.run_id = run_id
+        docs = DocsRun(f"nightly-consolidation-{run_id}")
+        try:
+            tasks.recover_custody(night, lock.previous)
+            tasks.check_plan(ref, docs)
+            chunks = tasks.plan_night(night)
+            night.history = tasks.read_history(url, ref) if chunks else []
+            for index in range(chunks):
+                if settings.dask_address:
+                    read_on_dask(night, index)
+                else:
+                    tasks.read_chunk(night, index)
+                tasks.validate_chunk(night, index, docs)
+            tasks.decide_versions(night)
+            places = tasks.list_places(settings)
+            for chunk in load_chunks(night.spill, chunks, night.versions, night.plan, places):
+                tasks.load_chunk(night, chunk)
+                tasks.file_chunk(night, chunk)
+            problems = tasks.check_consolidated(url, ref, current, docs)
+            new_alerts = tasks.raise_alerts(
+                url, ref, settings, run_id, current, today or date.today()
+            )
+            table = tasks.write_consolidated(
+                url, ref, settings.reports / f"汇总表_{current}.xlsx", current
+            )
+            index_html = tasks.build_docs(docs, settings.data_docs)
+        except BaseException as exc:
+            tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        finally:
+            night.close()
+        summary = _summary(night, problems, index_html, new_alerts, table)
+        tasks.finish(url, run_id, "succeeded")
     # After the warehouse run is closed: a notifier outage fails the Prefect run (visible in the UI)
     # without marking the stored consolidation failed.
     artifacts.nightly_artifacts(
-        url, run_id, summary.as_dict(), data_docs=Path(index) if index else None, reports=[table]
+        url,
+        run_id,
+        summary.as_dict(),
+        data_docs=Path(index_html) if index_html else None,
+        reports=[table],
     )
     tasks.notify_new_alerts(settings, run_id)
     return summary
+
+
+def _summary(night: Night, problems, index_html: str, new_alerts, table) -> NightlySummary:  # type: ignore[no-untyped-def]
+    """The run as the CLI prints it and the artifacts show it."""
+    total = {k: sum(getattr(r, k) for r in night.results)
+             for k in ("received", "accepted", "rejected", "duplicate", "superseded")}  # fmt: skip
+    notes = {name: why for name, (_, why) in night.plan.notes.items()}
+    outcomes = night.outcomes()
+    kinds = list(outcomes.values())
+    return NightlySummary(
+        run_id=night.run_id,
+        year=night.ref.year,
+        **total,
+        rejected_files=night.rejected_files,
+        consolidated_findings=[f.message for f in problems],
+        warnings=night.warnings,
+        data_docs=index_html,
+        new_alerts=len(new_alerts),
+        consolidated_xlsx=str(table),
+        outcomes=outcomes,
+        notes=notes,
+        skipped=kinds.count("skipped"),
+        refused=kinds.count("refused"),
+        deferred=kinds.count("deferred"),
+        unfiled=dict(night.unfiled),
+        recovered=night.recovered,
+        chunks=night.chunks,
+        workers=night.workers,
+    )

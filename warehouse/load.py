@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,8 @@ class LoadResult:
     duplicate: int
     superseded: int
     duplicates: tuple[str, ...] = ()
+    # Every file's state, by name (not compared: the counts and names above say the same).
+    states: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _now() -> datetime:
@@ -265,6 +267,7 @@ def _outcome(
         duplicates=tuple(
             s.file_name for (s, _), st in zip(received, states, strict=True) if st == m.DUPLICATE
         ),
+        states={s.file_name: st for (s, _), st in zip(received, states, strict=True)},
     )
 
 
