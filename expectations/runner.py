@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -34,22 +33,12 @@ from great_expectations.data_context.types.resource_identifiers import (
     ValidationResultIdentifier,
 )
 
-from guidefund.expectations import DocsRun, load_suite, suite_data
+from guidefund.expectations import DocsRun, Failure, load_suite, suite_data
 
 DATASOURCE = "guidefund"
 SITE = "guidefund"
 ROW_KEY = "row_key"
 _DETAIL: dict[str, Any] = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]}
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed expectation of a run: its position in the suite, meta and failing rows."""
-
-    order: int
-    meta: dict[str, Any]
-    kwargs: dict[str, Any]
-    row_keys: tuple[int, ...]
 
 
 @lru_cache(maxsize=1)

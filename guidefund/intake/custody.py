@@ -217,3 +217,83 @@ def replay(engine: object, workdir: Path, inbox: Path, region: str, feedback: Fe
         mark_filed(engine, u.run_id, [u.file_name])  # type: ignore[arg-type]
         out.done.append(u.file_name)
     return out
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """One thing on disk or in the receipts that custody cannot account for."""
+
+    kind: str  # unfiled | missing | missing_feedback | stray
+    file: str
+    message: str
+
+
+@dataclass
+class Reconciliation:
+    """Inbox, archive and quarantine against the receipts of one region and year."""
+
+    waiting: list[str] = field(default_factory=list)
+    archive: int = 0
+    quarantine: int = 0
+    receipts: int = 0
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+
+
+def reconcile(engine: object, workdir: Path, inbox: Path, region: str, year: int) -> Reconciliation:
+    """Every receipted file is where its receipt says (and a rejected one has its feedback);
+    every accepted or superseded submission has its bytes in the archive; nothing in archive/
+    or quarantine/ is unaccounted for; no receipt waits to be filed."""
+    from guidefund.intake.inbox import scan_inbox
+    from guidefund.warehouse.custody import destinations, receipts_of, stored_hashes
+
+    out = Reconciliation(waiting=[e.name for e in scan_inbox(inbox).files])
+    places = Places.list(workdir)
+    archive = places.archive
+    quarantine = {q for q in places.quarantine if not q.endswith(FEEDBACK_SUFFIX)}
+    notes = {q for q in places.quarantine if q.endswith(FEEDBACK_SUFFIX)}
+    out.archive, out.quarantine = len(archive), len(quarantine)
+    held = receipts_of(engine, region, year)  # type: ignore[arg-type]
+    out.receipts = len(held)
+    found = out.discrepancies.append
+    checked: set[str] = set()
+    reported: set[str] = set()
+    for h in held:
+        if h.filed_at is None:
+            found(Discrepancy("unfiled", h.file_name,
+                              f"{h.file_name}（{h.state}，运行 #{h.run_id}）尚未归档，应在 {h.destination}"))  # fmt: skip
+            continue
+        dest = h.destination
+        if dest is None or dest in checked:
+            continue
+        checked.add(dest)
+        if dest not in archive and dest not in quarantine:
+            reported.add(h.sha256)
+            found(Discrepancy("missing", h.file_name,
+                              f"{h.file_name}（{h.state}）应在 {dest}，但该文件不存在"))  # fmt: skip
+        elif dest in quarantine and h.submission_state == REJECTED:
+            note = str(
+                PurePosixPath(dest).with_name(fits(PurePosixPath(dest).name + FEEDBACK_SUFFIX))
+            )
+            if note not in notes:
+                found(Discrepancy("missing_feedback", h.file_name, f"{dest} 旁缺少问题清单 {note}"))
+    stored = stored_hashes(engine)  # type: ignore[arg-type]
+    kept = {PurePosixPath(a).name.split(".", 1)[0] for a in archive} | reported
+    for h in held:
+        if h.submission_state in (ACCEPTED, SUPERSEDED) and h.sha256 not in kept:
+            kept.add(h.sha256)  # once per content
+            found(Discrepancy("missing", h.file_name,
+                              f"{h.file_name} 的内容（{h.sha256[:12]}…）已入库，但 archive/ 中没有它"))  # fmt: skip
+    for a in sorted(archive):
+        if PurePosixPath(a).name.split(".", 1)[0] not in stored:
+            found(Discrepancy("stray", a, f"{a} 没有对应的入库记录"))
+    sent = destinations(engine)  # type: ignore[arg-type]
+    for q in sorted(quarantine - sent):
+        found(Discrepancy("stray", q, f"{q} 没有对应的接收记录"))
+    for n in sorted(notes):
+        base = str(PurePosixPath(n).with_name(PurePosixPath(n).name[: -len(FEEDBACK_SUFFIX)]))
+        if base not in quarantine and not any(
+            fits(PurePosixPath(q).name + FEEDBACK_SUFFIX) == PurePosixPath(n).name
+            for q in quarantine
+        ):
+            found(Discrepancy("stray", n, f"{n} 是问题清单，但它所说的文件不在隔离区"))
+    return out
