@@ -81,7 +81,7 @@ class Places:
         names = {p.name for p in archive.iterdir()} if archive.is_dir() else set()
         quarantine = workdir / QUARANTINE
         taken = (
-            {p.relative_to(quarantine).as_posix() for p in quarantine.rglob("*")}
+            {p.relative_to(quarantine).as_posix() for p in quarantine.rglob("*") if not p.is_dir()}
             if quarantine.is_dir()
             else set()
         )

@@ -297,6 +297,22 @@ def parse_value(raw: object, f: Field, year: int) -> Value:
     if f.kind == "date":
         return nz.a_date(raw)
     if f.kind == "grade":
-        return nz.grade(raw)
+        return _fits(f, nz.grade(raw))
     text = nz.clean_text(raw)
-    return nz.halfwidth(text) if text is not None and f.key == TEMPLATE_KEY else text
+    return _fits(f, nz.halfwidth(text) if text is not None and f.key == TEMPLATE_KEY else text)
+
+
+# Text the warehouse stores in bounded columns (warehouse/models.py; a test keeps the two in
+# step): longer text is a finding here, not a failed transaction for the whole chunk there.
+# Any other text is bounded by what one Excel cell holds.
+TEXT_LIMITS = {"contact": 100, "phone": 50, "self_grade": 10, "template_version": 50}
+CELL_TEXT_MAX = 32_767
+
+
+def _fits(f: Field, text: str | None) -> str | None:
+    limit = TEXT_LIMITS.get(f.key, CELL_TEXT_MAX)
+    if text is not None and len(text) > limit:
+        raise nz.Refused(
+            "read.text_too_long", f"最多 {limit} 个字符，填写了 {len(text)} 个字符；请删减后重新报送"
+        )
+    return text
