@@ -428,7 +428,7 @@ def _check_extent(e: Extent, limits: Limits, sheet: str) -> None:
         )
 
     if e.value_row >= limits.rows or e.value_col >= limits.columns:
-        raise refuse(column_letters(e.value_col) + str(e.value_row + 1), "有内容的单元格")
+        raise refuse(column_letters(e.value_col) + str(e.value_row + 1), "有内容的区域")
     if e.dimension:
         for corner in e.dimension.split(":"):
             row, col = parse_ref(corner)
