@@ -39,7 +39,9 @@ class Batch:
         self.subs = subs or []
 
 
-@task(name="read-files", cache_policy=NO_CACHE, timeout_seconds=3600)
+# No task timeout: on a Dask worker the task runs in a thread a timeout cannot interrupt; the
+# reading pool stops a slow file itself (GUIDEFUND_READ_TIMEOUT_S).
+@task(name="read-files", cache_policy=NO_CACHE)
 def read_files(batch: Batch) -> Batch:
     """On a Dask worker: read the files in this process's isolated reading pool."""
     from guidefund.intake.readers import read_isolated

@@ -160,6 +160,30 @@ def bomb(base: bytes) -> bytes:
     return rezip(base, {name: rows}, level=9)
 
 
+def sheet_named_bin(base: bytes) -> bytes:
+    """基本信息 stored as 'sheet2.bin' (the workbook's relationships point to it) with a value
+    in XFD1048576: a worksheet is what the relationships say, whatever its name."""
+    name = part(base, "基本信息")
+    sheet = far("XFD1048576")(read_part(base, name))
+    rels = read_part(base, "xl/_rels/workbook.xml.rels").replace(b"sheet2.xml", b"sheet2.bin")
+    types = read_part(base, "[Content_Types].xml").replace(b"sheet2.xml", b"sheet2.bin")
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            data = {
+                name: sheet,
+                "xl/_rels/workbook.xml.rels": rels,
+                "[Content_Types].xml": types,
+            }.get(info.filename, src.read(info.filename))
+            dst.writestr(
+                name.replace(".xml", ".bin") if info.filename == name else info.filename, data
+            )
+    return out.getvalue()
+
+
 def million_rows() -> bytes:
     return b"".join(
         b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (i, i) for i in range(20, 1_000_020)
@@ -368,6 +392,8 @@ class Corpus:
             b(edit_sheet(base, basic, huge_dimension)),
         )
         add("big_bomb.xlsx", rx, REJECTED, "read.too_large", "压缩炸弹", b(lambda: bomb(base)))
+        add("big_sheet_named_bin.xlsx", rx, REJECTED, "read.too_large", "XFD1048576",
+            b(sheet_named_bin(base)))  # fmt: skip
         strings = (
             b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             + b"".join(b"<si><t>%d</t></si>" % i for i in range(200_000))

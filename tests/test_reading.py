@@ -106,6 +106,22 @@ def test_the_fast_scan_and_the_exact_scan_place_cells_alike(good: bytes, ref: Re
         assert refusal is not None and refusal.detail == "基本信息!E30", rows
 
 
+def test_a_sheet_under_another_name_or_a_merge_hiding_its_range_is_still_bounded(
+    good: bytes, ref: Reference
+) -> None:
+    from .hostile import sheet_named_bin
+
+    limits = limits_of(ref).guard
+    renamed = guard.check(sheet_named_bin(good), limits)
+    assert renamed is not None and renamed.detail == "基本信息!XFD1048576"
+    sneaky = b'<mergeCells count="1"><mergeCell note="a>b" ref="A1:XFD1048576"/></mergeCells>'
+    merged = edit_sheet(
+        good, "基本信息", lambda x: x.replace(b"</sheetData>", b"</sheetData>" + sneaky)
+    )
+    refusal = guard.check(merged, limits)
+    assert refusal is not None and refusal.detail == "基本信息!A1:XFD1048576"
+
+
 def test_a_workbook_declaring_entities_is_refused_without_a_traceback(
     good: bytes, ref: Reference, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -239,8 +239,9 @@ def _check_zip(data: bytes, limits: Limits) -> None:
                         f"解压后达 {_mb(info.file_size)}，疑似压缩炸弹；{_RESAVE}",
                         f"{info.filename}: {ratio:.0f}x",
                     )
-            if norm.endswith(_XML_SUFFIXES) or norm == "[content_types].xml":
-                xml_parts.append(info)
+            # Every part is read: a worksheet is whatever part the workbook's relationships
+            # point to, under any name (a sheet saved as 'sheet2.bin' is still read as one).
+            xml_parts.append(info)
         if total > limits.unpacked_bytes:
             raise Refusal(
                 TOO_LARGE,
@@ -373,6 +374,9 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, limits: Limits, sheets: dict[
     raw = _read_part(data, info)
     if not raw:
         return False
+    named_xml = info.filename.lower().endswith(_XML_SUFFIXES)
+    if not named_xml and b"sheetData" not in raw and b"<!" not in raw[:4096]:
+        return False  # an image or another binary part: nothing a reader parses as XML
     _require_utf8(raw[:256], info.filename)
     if _MARKUP_DECL.search(raw):
         raise Refusal(
@@ -498,6 +502,7 @@ _OPEN_QUOTE = re.compile(rb'= *"[^"<]*(?:<|$)')
 _MERGE = re.compile(
     rb"<" + _PFX + rb"mergeCell\s[^<>]*?(?<=\s)ref\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
 )
+_MERGE_ANY = re.compile(rb"<" + _PFX + rb"mergeCell[\s/>]")
 _DIMENSION = re.compile(
     rb"<" + _PFX + rb"dimension\s[^<>]*?(?<=\s)ref\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
 )
@@ -545,6 +550,8 @@ def _fast_extent(raw: bytes) -> Extent | None:
         e.dimension = (m.group(1) or m.group(2)).decode("ascii", "replace")
     if b"mergeCell" in raw:
         e.merges = _attribute_refs(raw, _MERGE)
+        if len(e.merges) != len(_MERGE_ANY.findall(raw)):
+            return None  # a mergeCell the pattern cannot read (a '>' inside a value): expat
     return e
 
 

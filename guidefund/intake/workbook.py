@@ -313,6 +313,7 @@ def _fits(f: Field, text: str | None) -> str | None:
     limit = TEXT_LIMITS.get(f.key, CELL_TEXT_MAX)
     if text is not None and len(text) > limit:
         raise nz.Refused(
-            "read.text_too_long", f"最多 {limit} 个字符，填写了 {len(text)} 个字符；请删减后重新报送"
+            "read.text_too_long",
+            f"最多 {limit} 个字符，填写了 {len(text)} 个字符；请删减后重新报送",
         )
     return text
