@@ -35,6 +35,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from xml.parsers import expat
@@ -250,10 +251,17 @@ def _check_zip(data: bytes, limits: Limits) -> None:
                 f"{total} bytes unpacked",
             )
         _check_kind(names)
-        sheets = _sheet_names(zf, names)
+        names_of: dict[str, str] = {}
+
+        def sheet_name(part: str) -> str:
+            """The sheet's name for a message (looked up only when a refusal needs it)."""
+            if not names_of:
+                names_of.update(_sheet_names(zf, names) or {"": ""})
+            return names_of.get(part, "")
+
         scanned = 0
         for info in xml_parts:
-            if _scan_part(data, info, limits, sheets):
+            if _scan_part(data, info, limits, sheet_name):
                 scanned += 1
         if scanned > limits.sheets:
             raise Refusal(
@@ -369,7 +377,9 @@ def _read_part(data: bytes, info: zipfile.ZipInfo) -> bytes:
     return raw
 
 
-def _scan_part(data: bytes, info: zipfile.ZipInfo, limits: Limits, sheets: dict[str, str]) -> bool:
+def _scan_part(
+    data: bytes, info: zipfile.ZipInfo, limits: Limits, sheet_name: Callable[[str], str]
+) -> bool:
     """Check one XML part; True when it is a worksheet (holds <sheetData>)."""
     raw = _read_part(data, info)
     if not raw:
@@ -397,17 +407,17 @@ def _scan_part(data: bytes, info: zipfile.ZipInfo, limits: Limits, sheets: dict[
         return False
     if b"sheetData" not in raw or not _SHEETDATA.search(raw):
         return False
-    sheet = sheets.get(name) or info.filename
     cells = raw.count(b"<c") + raw.count(b":c ")
     if cells > limits.cells:
+        sheet = sheet_name(name) or info.filename
         raise Refusal(
             TOO_LARGE,
             f"工作表“{sheet}”包含 {cells} 个单元格，远超模板（最多 {limits.rows} 行 × {limits.columns} 列）；"
             f"请删除模板以外区域的内容后重新报送",
             f"{sheet}: {cells} cells",
         )
-    extent = _fast_extent(raw) or _exact_extent(raw, info.filename)
-    _check_extent(extent, limits, sheet)
+    extent = _fast_extent(raw, limits) or _exact_extent(raw, info.filename)
+    _check_extent(extent, limits, lambda: sheet_name(name) or info.filename)
     return True
 
 
@@ -422,8 +432,9 @@ class Extent:
     merges: tuple[str, ...] = ()
 
 
-def _check_extent(e: Extent, limits: Limits, sheet: str) -> None:
+def _check_extent(e: Extent, limits: Limits, sheet_of: Callable[[], str]) -> None:
     def refuse(where: str, what: str) -> Refusal:
+        sheet = sheet_of()
         return Refusal(
             TOO_LARGE,
             f"工作表“{sheet}”的{what}到达 {where}，超出模板范围（最多 {limits.rows} 行、"
@@ -487,18 +498,9 @@ _SHEETDATA = re.compile(rb"<(?:[^\s/>:<]+:)?sheetData[\s/>]")
 _MARKUP_DECL = re.compile(rb"<!(?!--|\[CDATA\[)")  # <!DOCTYPE, <!ENTITY, <!ELEMENT ..., any case
 _ODD_MARKUP = re.compile(rb"<!--|<!\[CDATA\[|<\?")
 _PFX = rb"(?:[^\s/>:<]+:)?"
-_CELL_ANY = re.compile(rb"<c[\s/>]")
+_CELL_R = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[\s/>]')
+_WHITESPACE = bytes.maketrans(b"\t\r\n", b"   ")
 _CELL_PREFIXED = re.compile(rb":c[\s/>]")
-# A cell start tag: its attribute text, and whether </c> follows at once (an empty cell).
-_CELL_TAG = re.compile(rb"<c(?=[\s/>])([^<>]*)>(</c\s*>)?")
-# Applied to the cells' attribute texts joined by '<', with tabs/CR/LF made spaces and ' made ",
-# so every pattern starts with a literal and runs at memchr speed.
-_NORMALISE = bytes.maketrans(b"\t\r\n'", b'   "')
-_R_ANY = re.compile(rb" r *=")
-_R_ROW = re.compile(rb' r *= *"[A-Za-z]{1,3}([0-9]{1,7})"')
-_R_COL = re.compile(rb' r *= *"([A-Za-z]{1,3})[0-9]{1,7}"')
-_R_TWICE = re.compile(rb" r *=[^<]* r *=")
-_OPEN_QUOTE = re.compile(rb'= *"[^"<]*(?:<|$)')
 _MERGE = re.compile(
     rb"<" + _PFX + rb"mergeCell\s[^<>]*?(?<=\s)ref\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
 )
@@ -519,33 +521,29 @@ def _attribute_refs(raw: bytes, pattern: re.Pattern[bytes]) -> tuple[str, ...]:
     )
 
 
-def _fast_extent(raw: bytes) -> Extent | None:
-    """Regular-expression scan, exact for plain unprefixed XML in which every cell carries one
-    A1-style r="…". None when it cannot be sure (comments, CDATA or processing instructions that
-    could hide or fake tags, prefixed cells, '<' or '>' inside an attribute value, a cell without
-    r or with r twice): the caller then runs the exact expat scan."""
+def _fast_extent(raw: bytes, limits: Limits) -> Extent | None:
+    """Regular-expression scan for plain unprefixed XML in which every cell starts `<c r="A1"`
+    (what Excel, WPS, LibreOffice and openpyxl write): the extent of *every* cell, empty ones
+    included, an upper bound of the valued ones. None when it cannot be sure (comments, CDATA
+    or processing instructions that could hide or fake tags, prefixed cells, a cell without r or
+    with r elsewhere or twice) or when some cell lies outside the limits: the caller then runs
+    the exact expat scan, which tells valued cells from empty styled ones."""
     body = raw.find(b"?>") + 2 if raw.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml") else 0
     if _ODD_MARKUP.search(raw, body) or _CELL_PREFIXED.search(raw):
         return None
-    cells = _CELL_TAG.findall(raw)
-    if len(cells) != len(_CELL_ANY.findall(raw)):
-        return None
-    every = b"<".join(attrs for attrs, _ in cells).translate(_NORMALISE)
-    rows = _R_ROW.findall(every)
-    if (
-        len(rows) != len(cells)
-        or len(_R_ANY.findall(every)) != len(cells)
-        or _R_TWICE.search(every)
-        or _OPEN_QUOTE.search(every)
-    ):
-        return None
+    norm = raw.translate(_WHITESPACE)
+    refs = _CELL_R.findall(raw)
+    if len(refs) != norm.count(b"<c ") + norm.count(b"<c>") + norm.count(b"<c/"):
+        return None  # a cell without r, or with r not first
+    rows = norm.count(b"<row r=")
+    if rows != norm.count(b"<row ") or b" r " in norm or norm.count(b" r=") != len(refs) + rows:
+        return None  # an r attribute elsewhere: twice in a tag, spaced out, inside a value
     e = Extent()
-    valued = b"<".join(a for a, end in cells if not end and not a.endswith(b"/")).translate(
-        _NORMALISE
-    )
-    if valued:
-        e.value_row = max(map(int, _R_ROW.findall(valued))) - 1
-        e.value_col = max(map(_col, _R_COL.findall(valued)))
+    if refs:
+        e.value_row = max(int(row) for _, row in refs) - 1
+        e.value_col = max(_col(col) for col in {col for col, _ in refs})
+        if e.value_row >= limits.rows or e.value_col >= limits.columns:
+            return None
     if b"dimension" in raw and (m := _DIMENSION.search(raw)):
         e.dimension = (m.group(1) or m.group(2)).decode("ascii", "replace")
     if b"mergeCell" in raw:

@@ -1,0 +1,205 @@
+"""How a nightly run scales (issue 10): N distinct submissions through `guidefund nightly`, as a
+person (or the scheduler) runs it, against the floor.
+
+For each N it writes N distinct submissions of a synthetic year (scale_data.py: templated bytes,
+one project each), then in one run times:
+
+* the floor: python-calamine reading every sheet of the same files into lists, in one process;
+* an empty-inbox nightly (the fixed cost: interpreter, imports, Prefect, the warehouse);
+* the full nightly (all N new), and its variable time = full − empty;
+* the same N files dropped again (all duplicates: known bytes, nothing parsed);
+
+with a running Prefect server (PREFECT_API_URL, started here), and once more the empty-inbox
+nightly with no server (the temporary API a demo starts), and prints the ratios of the issue's
+table, the workers used and the peak RSS of the whole process tree (reading workers included).
+
+Run: `.venv/bin/python benchmarks/nightly_scale.py` (N = 2,000), `--big` adds N = 50,000
+(~15–30 min on 2 cores, mostly writing the files), `--n 500 5000` picks other sizes. Prints
+figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from prefect_server import start_server, stop  # noqa: E402
+from scale_data import Templater, synthetic_year  # noqa: E402
+from timing import bare_read, timed  # noqa: E402
+
+BIN = Path(sys.executable).parent
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Night:
+    seconds: float
+    peak_rss: int
+    summary: dict[str, object]
+
+
+def env_for(workdir: Path, reference: Path, api: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GUIDEFUND_"))}
+    env.update(
+        GUIDEFUND_WORKDIR=str(workdir),
+        GUIDEFUND_REFERENCE_DIR=str(reference),
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_UI_ENABLED="false",
+        GX_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+        PREFECT_HOME=str(workdir / ".prefect"),
+        **extra,
+    )
+    if api:
+        env["PREFECT_API_URL"] = api
+    return env
+
+
+def tree_rss(root: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def nightly(env: dict[str, str]) -> Night:
+    """One `guidefund nightly --json`, timed from start to exit, memory sampled every 20 ms."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(BIN / "guidefund"), "nightly", "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    peak, done = 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        root = psutil.Process(proc.pid)
+        while not done.is_set():
+            peak = max(peak, tree_rss(root))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"nightly failed ({proc.returncode}): {err.decode()[-2000:]}")
+    summary = json.loads(out)
+    summary.pop("outcomes", None)
+    return Night(seconds, peak, summary)
+
+
+def drop(files: list[Path], inbox: Path) -> None:
+    inbox.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copy(path, inbox / path.name)
+
+
+def measure(n: int, tmp: Path, api: str, templater_scratch: Path) -> dict[str, float]:
+    ref = synthetic_year(tmp / f"reference-{n}", n)
+    reference = tmp / f"reference-{n}"
+    t_write, files = timed(
+        lambda: Templater(ref, templater_scratch).write(tmp / f"files-{n}", range(1, n + 1))
+    )
+    t_floor, _ = timed(lambda: bare_read(files))
+    work = tmp / f"work-{n}"
+    env = env_for(work, reference, api)
+    empty = nightly(env)
+    drop(files, work / "inbox")
+    full = nightly(env)
+    drop(files, work / "inbox")
+    again = nightly(env)
+    no_server = nightly(env_for(tmp / f"work-{n}-temporary-api", reference, None))
+    variable = full.seconds - empty.seconds
+    again_variable = again.seconds - empty.seconds
+    s = full.summary
+    print(f"\nN = {n:,} distinct submissions (written in {t_write:.1f} s by templating bytes)")
+    print(
+        f"  floor: calamine reading every sheet to lists   {t_floor:8.2f} s  {t_floor / n * 1000:6.3f} ms/file"
+    )
+    print(
+        f"  empty-inbox nightly (fixed cost, server)      {empty.seconds:8.2f} s  peak RSS {empty.peak_rss / MB:6.0f} MiB"
+    )
+    print(
+        f"  empty-inbox nightly (fixed cost, temp. API)   {no_server.seconds:8.2f} s  peak RSS {no_server.peak_rss / MB:6.0f} MiB"
+    )
+    print(
+        f"  full nightly                                  {full.seconds:8.2f} s  peak RSS {full.peak_rss / MB:6.0f} MiB"
+        f"  (accepted {s['accepted']}, rejected {s['rejected']}, chunks {s['chunks']}, workers {s['workers']})"
+    )
+    print(
+        f"  same files again (all duplicates)             {again.seconds:8.2f} s  peak RSS {again.peak_rss / MB:6.0f} MiB"
+        f"  (duplicate {again.summary['duplicate']}, chunks {again.summary['chunks']})"
+    )
+    print(
+        f"  variable time (full − empty)                  {variable:8.2f} s  {variable / n * 1000:6.3f} ms/file"
+    )
+    print(
+        f"  variable / floor                              {variable / t_floor:8.2f} x   (goal ≤ 3x on 2 cores)"
+    )
+    print(
+        f"  duplicates night variable / full variable     {again_variable / variable * 100:7.1f} %   (goal ≤ 10 %)"
+    )
+    print(
+        f"  peak RSS of the whole run (children incl.)    {max(full.peak_rss, again.peak_rss) / MB:8.0f} MiB (goal ≤ 1024 at 50,000)"
+    )
+    return {"n": n, "floor": t_floor, "empty": empty.seconds, "temporary_api": no_server.seconds,
+            "full": full.seconds, "again": again.seconds, "variable_ratio": variable / t_floor,
+            "duplicates_pct": again_variable / variable * 100,
+            "peak_rss_mib": max(full.peak_rss, again.peak_rss) / MB, "workers": s["workers"]}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--n", type=int, nargs="*", default=[2000], help="night sizes (default 2000)"
+    )
+    parser.add_argument("--big", action="store_true", help="also N = 50,000")
+    args = parser.parse_args()
+    sizes = [*args.n, *([50_000] if args.big else [])]
+    tmp = Path(tempfile.mkdtemp(prefix="guidefund-bench-scale-"))
+    server = None
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        home = tmp / "prefect-server"
+        home.mkdir()
+        server, t_server = start_server(home, port)
+        print(f"Prefect server started in {t_server:.1f} s; {os.cpu_count()} cores; "
+              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        results = [measure(n, tmp, f"http://127.0.0.1:{port}/api", tmp / "samples") for n in sizes]
+        print("\n" + json.dumps(results, indent=1))
+    finally:
+        if server is not None:
+            stop(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
