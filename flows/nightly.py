@@ -75,7 +75,7 @@ def nightly_consolidation(
         docs = DocsRun(f"nightly-consolidation-{run_id}")
         try:
             tasks.recover_custody(night, lock.previous)
-            tasks.check_plan(ref, docs)
+            tasks.check_plan(ref, docs, settings.workdir, night.rules)
             chunks = tasks.plan_night(night)
             night.history = tasks.read_history(url, ref) if chunks else []
             for index in range(chunks):
@@ -89,7 +89,9 @@ def nightly_consolidation(
             for chunk in load_chunks(night.spill, chunks, night.versions, night.plan, places):
                 tasks.load_chunk(night, chunk)
                 tasks.file_chunk(night, chunk)
-            problems = tasks.check_consolidated(url, ref, current, docs)
+            problems = tasks.check_consolidated(
+                url, ref, current, docs, settings.workdir, night.rules
+            )
             new_alerts = tasks.raise_alerts(
                 url, ref, settings, run_id, current, today or date.today()
             )

@@ -6,6 +6,7 @@ go away by themselves; validation is never retried.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -73,13 +74,21 @@ class PlanInvalid(ValueError):
 
 
 @task(name="check-plan", cache_policy=NO_CACHE, timeout_seconds=300)
-def check_plan(ref: Reference, docs: DocsRun) -> None:
-    """plan.critical over the year's reference data: one GX run; stop the run if it fails."""
+def check_plan(ref: Reference, docs: DocsRun, workdir: Path | None = None, rules: str = "") -> None:
+    """plan.critical over the year's reference data: one GX run, unless these very rules passed
+    it before (intake.memo); stop the run if it fails."""
+    from guidefund.intake.memo import Memo
+
+    memo = Memo(workdir) if workdir is not None and rules else None
+    if memo is not None and memo.get("plan.critical", rules) == []:
+        return
     from guidefund.intake.validate import validate_plan
 
     problems = validate_plan(ref, docs)
     if problems:
         raise PlanInvalid("；".join(f.message for f in problems))
+    if memo is not None:
+        memo.put("plan.critical", rules, [])
 
 
 @task(name="recover-custody", timeout_seconds=900, **IO)
@@ -88,8 +97,13 @@ def recover_custody(night: Night, previous: int | None) -> int:
     receipted but not filed away are filed now (its receipts are the journal). Returns how
     many were filed."""
     from guidefund.intake.custody import replay
-    from guidefund.reports.feedback_xlsx import write_feedback
     from guidefund.warehouse.custody import mark_runs_interrupted
+
+    def write_feedback(path: Path, findings: Sequence[Finding]) -> Path:
+        # imported only when a rejected file is filed (openpyxl costs ~0.5 s to import)
+        from guidefund.reports.feedback_xlsx import write_feedback as write
+
+        return write(path, findings)
 
     engine = engine_for(night.url)
     if previous is not None and previous != night.run_id:
@@ -209,10 +223,16 @@ def file_chunk(night: Night, chunk: LoadChunk) -> int:
 
 @task(name="check-consolidated", cache_policy=NO_CACHE, timeout_seconds=300)
 def check_consolidated(
-    url: str, ref: Reference, period: str, docs: DocsRun | None = None
+    url: str,
+    ref: Reference,
+    period: str,
+    docs: DocsRun | None = None,
+    workdir: Path | None = None,
+    rules: str = "",
 ) -> list[Finding]:
-    """consolidated.critical over the current accepted versions: one GX run."""
-    from guidefund.intake.validate import validate_consolidated
+    """consolidated.critical over the current accepted versions: one GX run, unless the same
+    rows were judged under the same rules before (their findings are kept, intake.memo)."""
+    from guidefund.intake.memo import Memo, key_of
     from guidefund.warehouse.queries import current_submissions
 
     rows = []
@@ -220,12 +240,26 @@ def check_consolidated(
         project = ref.project(r["project_no"])
         if r["period"] == period:
             rows.append({**r, "category": project.category if project else ""})
-    return validate_consolidated(rows, ref, docs)
+    memo = Memo(workdir) if workdir is not None and rules else None
+    key = key_of(rules, period, sorted((r["project_no"], r["category"], str(r["allocation"]))
+                                       for r in rows))  # fmt: skip
+    if memo is not None and (known := memo.get("consolidated.critical", key)) is not None:
+        return known
+    from guidefund.intake.validate import validate_consolidated
+
+    found = validate_consolidated(rows, ref, docs)
+    if memo is not None:
+        memo.put("consolidated.critical", key, found)
+    return found
 
 
 @task(name="build-data-docs", timeout_seconds=300, **IO)
 def build_docs(docs: DocsRun, directory: Path) -> str:
-    """The run's Great Expectations Data Docs in <workdir>/data_docs; the index path."""
+    """The run's Great Expectations Data Docs in <workdir>/data_docs; the index path. A run
+    that validated nothing leaves the last ones in place (and does not import GX for them)."""
+    if not docs.results:
+        index = directory.resolve() / "index.html"
+        return str(index) if index.exists() else ""
     from guidefund.expectations.runner import build_data_docs
 
     return str(build_data_docs(docs, directory))

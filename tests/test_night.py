@@ -5,6 +5,7 @@ an exact tie is a conflict for both), and chunks keep every version of a project
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -164,3 +165,32 @@ def test_a_night_of_known_bytes_parses_validates_and_loads_nothing(
         count = conn.execute(text("select count(*) from submission")).scalar_one()
     engine.dispose()
     assert count == len(files)
+
+
+@pytest.mark.prefect
+def test_a_night_with_nothing_new_does_not_import_great_expectations(
+    tmp_path: Path, sample_dir: Path, prefect_harness: None
+) -> None:
+    """The plan and the consolidated set were judged under these rules already: their findings
+    are reused (intake.memo), so the fixed cost of a quiet night carries no GX import."""
+    import subprocess
+    import sys
+
+    from .cli_run import cli_env
+
+    workdir = tmp_path / "work"
+    (workdir / "inbox").mkdir(parents=True)
+    shutil.copy(next(sample_dir.glob("001_*.xlsx")), workdir / "inbox")
+    probe = (
+        "import sys; from guidefund.cli import main; code = main(['nightly', '--json']); "
+        "print('GX', 'great_expectations' in sys.modules); sys.exit(code)"
+    )
+    env = cli_env(workdir)
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                           text=True, timeout=600) for _ in range(2)]  # fmt: skip
+    # first: new alerts (135 projects missing); second: the same alerts, not new
+    assert [r.returncode for r in runs] == [1, 0], runs[-1].stderr[-2000:]
+    assert [r.stdout.splitlines()[-1] for r in runs] == ["GX True", "GX False"]
+    first, second = (json.loads(r.stdout.rsplit("\nGX", 1)[0]) for r in runs)
+    assert second["consolidated_findings"] == first["consolidated_findings"] != []
+    assert second["data_docs"] == first["data_docs"] != ""
