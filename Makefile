@@ -28,6 +28,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/warehouse_load.py
 	$(BIN)/python benchmarks/year_end_sql.py
 	$(BIN)/python benchmarks/prefect_server.py
+	$(BIN)/python benchmarks/nightly_scale.py
+	$(BIN)/python benchmarks/hostile.py
 
 clean:
 	rm -rf $(WORKDIR)
