@@ -8,6 +8,7 @@ package is cheap; GX is imported only when a suite is loaded or run (expectation
 
 from __future__ import annotations
 
+import csv
 import json
 import string
 from collections.abc import Mapping, Sequence
@@ -125,6 +126,22 @@ def render(meta: Mapping[str, Any], context: Mapping[str, str]) -> str:
     """`meta.message，meta.fix` with the placeholders filled."""
     parts = [str(meta[k]).format_map(Context(context)) for k in ("message", "fix") if meta.get(k)]
     return "，".join(parts)
+
+
+RULE_NAMES = SUITES_DIR / "rule_names.csv"
+UNNAMED_RULE = "其他检查"
+
+
+@cache
+def rule_names() -> dict[str, str]:
+    """Rule id → its Chinese name (rule_names.csv): what a unit and the staff read instead of
+    the id, in errors.xlsx, on the console and in the validation summaries."""
+    with RULE_NAMES.open(encoding="utf-8", newline="") as f:
+        return {row["规则"]: row["名称"] for row in csv.DictReader(f)}
+
+
+def rule_name(rule: str) -> str:
+    return rule_names().get(rule, UNNAMED_RULE)
 
 
 def placeholders(template: str) -> set[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
@@ -34,6 +35,16 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 
 from guidefund.expectations import DocsRun, Failure, load_suite, suite_data
+from guidefund.expectations.offline import make_offline
+from guidefund.expectations.summary import (
+    RUNS,
+    RunSummary,
+    forget_run,
+    load_runs,
+    save_run,
+    summarise,
+    write_runs_index,
+)
 
 DATASOURCE = "guidefund"
 SITE = "guidefund"
@@ -159,6 +170,21 @@ def run_suite(
     return sorted(failures, key=lambda f: f.order)
 
 
+RESULTS_STORE = "guidefund_docs_results"
+RESULTS_DIR = "results"  # inside the site: the kept runs' validation results (JSON)
+KEEP_RUNS = 30
+
+
+@dataclass(frozen=True)
+class BuiltDocs:
+    """Where a build put its pages: GX's index, this run's Chinese summary, the list of runs."""
+
+    index: Path
+    summary: Path
+    runs: Path
+    kept: int  # runs kept in the site, this one included
+
+
 def _site_config(directory: Path) -> dict[str, Any]:
     return {
         "class_name": "SiteBuilder",
@@ -167,23 +193,74 @@ def _site_config(directory: Path) -> dict[str, Any]:
             "class_name": "TupleFilesystemStoreBackend",
             "base_directory": str(directory.resolve()),
         },
+        # The validations (and GX's index of them) come from the results kept on disk, so the
+        # index lists every kept run, not only the run just built.
+        "site_section_builders": {"validations": {"source_store_name": RESULTS_STORE}},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
 
 
-def build_data_docs(run: DocsRun, directory: Path) -> Path:
-    """Store the run's results, render them (and their suites) into `directory`, then drop them
-    from the in-memory store, so the index lists this run and a long-lived process stays small."""
+def _results_store(directory: Path) -> Any:
+    """The site's store of validation results: JSON files under <site>/results/."""
+    config = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str((directory / RESULTS_DIR).resolve()),
+        },
+    }
+    return quiet_gx_context().add_store(RESULTS_STORE, config)  # type: ignore[arg-type]
+
+
+def _page(key: ValidationResultIdentifier) -> str:
+    """Where GX's site puts the page of a validation result, relative to the site."""
+    return "validations/" + "/".join(key.to_tuple()) + ".html"
+
+
+def _prune(directory: Path, store: Any, keep: int) -> None:
+    """Keep the newest `keep` runs: drop older runs' results, GX pages and Chinese summaries."""
+    runs: dict[tuple[str, str], list[ValidationResultIdentifier]] = {}
+    for key in store.list_keys():
+        run_name, run_time = key.run_id.to_tuple()
+        runs.setdefault((run_time, run_name), []).append(key)
+    for run_time, run_name in sorted(runs, reverse=True)[keep:]:
+        for key in runs[(run_time, run_name)]:
+            store.remove_key(key)
+            page = directory / _page(key)
+            page.unlink(missing_ok=True)
+            for folder in (page.parent, page.parent.parent):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+        forget_run(directory, f"{run_time}-{run_name}")
+
+
+def _link_summaries(index: Path, run: RunSummary) -> None:
+    """A line atop GX's index leading to the Chinese summaries."""
+    html = index.read_text(encoding="utf-8")
+    line = (
+        '<div class="alert alert-info m-0 rounded-0">中文校验摘要：'
+        f'<a href="{RUNS}/{run.stem}.html">本次运行</a> ｜ <a href="{RUNS}/index.html">全部运行</a></div>'
+    )
+    index.write_text(html.replace("<body>", "<body>" + line, 1), encoding="utf-8")
+
+
+def build_data_docs(
+    run: DocsRun, directory: Path, keep: int = KEEP_RUNS, timezone: str = "Asia/Shanghai"
+) -> BuiltDocs:
+    """Keep the run's results in the site, render them (and their suites) into `directory`,
+    drop runs beyond the newest `keep`, make every page offline, and write the run's Chinese
+    summary and the list of kept runs (times in `timezone`)."""
     context = quiet_gx_context()
     directory.mkdir(parents=True, exist_ok=True)
     if SITE in context.list_data_docs_sites():
         context.update_data_docs_site(SITE, _site_config(directory))  # type: ignore[arg-type]
     else:
         context.add_data_docs_site(SITE, _site_config(directory))  # type: ignore[arg-type]
-    store = context.validation_results_store
+    store = _results_store(directory)
     run_id = RunIdentifier(run_name=run.name, run_time=datetime.now(UTC))
     keys: list[ValidationResultIdentifier] = []
     suites: list[ExpectationSuiteIdentifier] = []
+    summaries = []
     for name, batch_id, result in run.results:
         _register_for_docs(name)
         suite_id = ExpectationSuiteIdentifier(name=name)
@@ -194,12 +271,18 @@ def build_data_docs(run: DocsRun, directory: Path) -> Path:
         store.store_validation_results(result, key, suite_id)
         keys.append(key)
         suites.append(suite_id)
-    try:
-        context.build_data_docs(site_names=[SITE], resource_identifiers=[*keys, *suites])
-    finally:
-        for key in keys:
-            store.remove_key(key)
-    return directory.resolve() / "index.html"
+        summaries.append(summarise(name, result, _page(key)))
+    _prune(directory, store, keep)
+    context.build_data_docs(site_names=[SITE], resource_identifiers=[*keys, *suites])
+    written = [directory / "index.html", *(directory / _page(k) for k in keys)]
+    written += [directory / "expectations" / f"{'/'.join(s.name.split('.'))}.html" for s in suites]
+    make_offline(directory, [p for p in written if p.exists()])
+    summary = RunSummary(run.name, run_id.to_tuple()[1], summaries)
+    page = save_run(directory, summary, timezone)
+    index = write_runs_index(directory, timezone)
+    _link_summaries(directory / "index.html", summary)
+    return BuiltDocs(directory.resolve() / "index.html", page.resolve(), index.resolve(),
+                     len(load_runs(directory)))  # fmt: skip
 
 
 def suite_names_in(directory: Path) -> Collection[str]:

@@ -30,7 +30,7 @@ class NightlySummary:
     rejected: int
     duplicate: int
     superseded: int
-    rejected_files: dict[str, list[str]] = field(default_factory=dict)
+    rejected_files: dict[str, list[str]] = field(default_factory=dict)  # every finding, as a line
     consolidated_findings: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
@@ -96,9 +96,11 @@ def nightly_consolidation(
                 url, ref, settings, run_id, current, today or date.today()
             )
             table = tasks.write_consolidated(
-                url, ref, settings.reports / f"汇总表_{current}.xlsx", current
+                url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
             )
-            index_html = tasks.build_docs(docs, settings.data_docs)
+            index_html = tasks.build_docs(
+                docs, settings.data_docs, settings.data_docs_keep_runs, settings.timezone
+            )
         except BaseException as exc:
             tasks.finish(url, run_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
             raise

@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from guidefund.expectations import DocsRun
-from guidefund.intake.batch import split, warnings_of
+from guidefund.intake.batch import batch_findings, split, warnings_of
 from guidefund.intake.custody import Places
 from guidefund.intake.night import Checked, LoadChunk, Night
 from guidefund.notify import Delivery, deliver_alerts
@@ -155,12 +155,10 @@ def validate_chunk(night: Night, index: int, docs: DocsRun) -> int:
     """One GX run per suite over the chunk: accepted, rejected (with every finding) and the
     accepted files' warnings, kept for the load. Returns the number of files rejected."""
     from guidefund.intake.night import accepted_keys
-    from guidefund.intake.outliers import Thresholds, previous_figures
-    from guidefund.intake.validate import validate_submissions
+    from guidefund.intake.outliers import Thresholds
 
     subs = night.read.pop(index)
-    history = previous_figures(subs, night.history)
-    found = validate_submissions(subs, night.ref, Thresholds.of(night.settings), history, docs)
+    found = batch_findings(subs, night.ref, Thresholds.of(night.settings), night.history, docs)
     accepted, rejected = split(subs, found)
     checked = Checked(accepted, rejected, warnings_of(subs, found))
     night.keys.append(accepted_keys(checked))
@@ -189,6 +187,7 @@ def decide_versions(night: Night) -> int:
 def load_chunk(night: Night, chunk: LoadChunk) -> int:
     """One transaction: the chunk's submissions, facts, findings and receipts (each with the
     destination of its file). Returns the number of files receipted."""
+    from guidefund.reports.findings import finding_line
     from guidefund.warehouse.load import load_batch
 
     result = load_batch(
@@ -201,7 +200,7 @@ def load_chunk(night: Night, chunk: LoadChunk) -> int:
     duplicates = set(result.duplicates)
     for sub, findings in chunk.rejected:
         if sub.file_name not in duplicates:
-            night.rejected_files[sub.file_name] = [f.line() for f in findings[:5]]
+            night.rejected_files[sub.file_name] = [finding_line(f) for f in findings]
     night.warnings += sum(f.file not in duplicates for f in chunk.warnings)
     return result.received
 
@@ -254,15 +253,18 @@ def check_consolidated(
 
 
 @task(name="build-data-docs", timeout_seconds=300, **IO)
-def build_docs(docs: DocsRun, directory: Path) -> str:
-    """The run's Great Expectations Data Docs in <workdir>/data_docs; the index path. A run
-    that validated nothing leaves the last ones in place (and does not import GX for them)."""
+def build_docs(docs: DocsRun, directory: Path, keep: int, timezone: str) -> str:
+    """The run's Great Expectations Data Docs in <workdir>/data_docs (the newest `keep` runs
+    kept); the path of the run's Chinese summary page. A run that validated nothing (no new
+    file, plan and consolidated set judged before) gets its summary page saying so, without
+    importing GX."""
     if not docs.results:
-        index = directory.resolve() / "index.html"
-        return str(index) if index.exists() else ""
+        from guidefund.expectations.summary import save_quiet_run
+
+        return str(save_quiet_run(directory, docs.name, timezone))
     from guidefund.expectations.runner import build_data_docs
 
-    return str(build_data_docs(docs, directory))
+    return str(build_data_docs(docs, directory, keep, timezone).summary)
 
 
 @task(name="finish-run", timeout_seconds=120, **IO)
@@ -283,11 +285,13 @@ def raise_alerts(
 
 
 @task(name="write-consolidated", timeout_seconds=300, **IO)
-def write_consolidated(url: str, ref: Reference, path: Path, period: str) -> Path:
+def write_consolidated(
+    url: str, ref: Reference, path: Path, period: str, timezone: str = "Asia/Shanghai"
+) -> Path:
     """The 汇总表 workbook: one row per plan project with its submission state."""
     from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 
-    return write_consolidated_xlsx(engine_for(url), ref, path, period)
+    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone)
 
 
 @task(

@@ -47,8 +47,8 @@ def write_reports(out: Path, fig: Figures) -> list[Path]:
     year = fig.ref.year
     return [
         write_xlsx(out / f"自评表_{year}.xlsx", fig),
-        write_csv(out / f"自评表_{year}.csv", fig.results, fig.budget),
-        write_json(out / "indicators.json", fig.results),
+        write_csv(out / f"自评表_{year}.csv", fig),
+        write_json(out / "indicators.json", fig),
         write_docx(out / f"绩效自评报告_{year}_草稿.docx", fig),
         write_html(out / f"绩效自评_{year}.html", fig),
         *write_figures(out, fig),

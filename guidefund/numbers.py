@@ -4,6 +4,8 @@ a number leaves that form."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 HUNDRED = Decimal(100)
@@ -47,3 +49,24 @@ def json_number(value: Decimal) -> int | float | str:
         return int(value)
     as_float = float(value)
     return as_float if Decimal(repr(as_float)) == value else format(value, "f")
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: object) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders the numbers inside text as numbers: 项目2 before 项目10 before
+    项目108 (a plain string sort gives 1, 108, 109, 11, ...)."""
+    parts = _DIGITS.split(str(text))
+    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts if p)
+
+
+def number_ranges(numbers: Iterable[int]) -> str:
+    """[1, 2, 3, 5, 7, 8] → '1–3、5、7–8'."""
+    spans: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return "、".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)

@@ -66,8 +66,17 @@ class Settings(BaseSettings):
         description="Annual submissions are due by this date; empty means 31 January after the plan year.",
     )
 
+    data_docs_keep_runs: int = Field(
+        30,
+        ge=1,
+        description="How many validation runs the Data Docs keep (older runs' pages are removed).",
+    )
+
     # Orchestration (guidefund serve) and notifications.
-    timezone: str = Field("Asia/Shanghai", description="Time zone of the schedules.")
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="Time zone of the schedules and of the times the reports show (汇总表, Data Docs).",
+    )
     nightly_cron: str = Field("0 2 * * *", description="Schedule of nightly-consolidation.")
     alerts_cron: str = Field(
         "0 8 * * 1", description="Schedule of execution-alerts (the weekly digest)."

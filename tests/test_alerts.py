@@ -248,3 +248,25 @@ def test_in_june_year_to_date_sums_are_projected_to_the_year(db: Engine, ref: Re
     assert over["指标 转化科技成果数量"]["value"] == Decimal("149.69")
     assert "按截至 2024-06 的累计数推算全年" in over["指标 转化科技成果数量"]["message"]
     assert "指标 转化科技成果数量" not in by_rule(new, "indicator.miss")
+
+
+def test_alerts_are_listed_in_project_number_order_not_as_text(
+    migrated_warehouse, ref: Reference
+) -> None:
+    """项目2 before 项目10 before 项目108 (a text sort gives 10, 108, 2)."""
+    from guidefund.warehouse.alerts import alert_rows, record_alerts
+    from guidefund.warehouse.load import load_reference_data
+
+    with migrated_warehouse.begin() as conn:
+        load_reference_data(conn, ref)
+
+    run_id = start_run(migrated_warehouse, "nightly-consolidation")
+    rows = [
+        {"region_code": ref.region_code, "year": ref.year, "period": "2024", "subject": f"项目{n} 某项目",
+         "rule": "submission.missing", "value": None, "threshold": None, "severity": "critical",
+         "message": "未提交", "dedup_key": f"k{n}"}
+        for n in (108, 10, 2, 109, 11, 1)
+    ]  # fmt: skip
+    record_alerts(migrated_warehouse, run_id, rows)
+    subjects = [a["subject"] for a in alert_rows(migrated_warehouse, run_id=run_id)]
+    assert subjects == [f"项目{n} 某项目" for n in (1, 2, 10, 11, 108, 109)]

@@ -84,9 +84,10 @@ def test_feedback_for_a_formula_typed_into_a_number_cell_and_a_hostile_file_name
     path = write_feedback(tmp_path / "fb.xlsx", [finding])
     assert "<f>" not in sheet_xml(path)
     ws = load_workbook(path).active
-    row = [c.value for c in ws[2]]
-    assert row[3] == '=HYPERLINK("http://evil.example")'
-    assert row[5] == "实际支出应为数字\ufffd，请填写金额"
+    row = [c.value for c in ws[5]]
+    assert row[4] == '=HYPERLINK("http://evil.example")'
+    assert row[6] == "实际支出应为数字\ufffd，请填写金额"
+    assert ws["A1"].value == "=cmd|' /C calc'!A0\ufffd.xlsx 问题清单"
 
 
 def test_figures_csv_rows_are_neutralised(tmp_path: Path) -> None:

@@ -17,28 +17,9 @@ from sqlalchemy import create_engine, text
 from guidefund.reference import Reference
 
 from .pg import postgres_schema
+from .seedtext import SEED_TABLE
 
 pytestmark = pytest.mark.prefect
-
-# The seed's attachment table (附件), with completion computed from it: indicator → (actual, completion %).
-SEED_TABLE = {
-    "支持建设科技创新基地项目数量": ("39", "100.00"),
-    "转化科技成果数量": ("122", "74.85"),
-    "支持区域创新载体项目数量": ("5", "100.00"),
-    "支持东西部科技合作及区域协同创新项目数量": ("11", "183.33"),
-    "资金拨付及时率": ("100.00", "111.11"),
-    "带动社会投入与引导资金投入比例": ("2.64", "132.00"),
-    "促进科技投融资金额": ("5567.05", "185.57"),
-    "支持高新技术企业数量": ("45", "195.65"),
-    "支持科技型中小企业数量": ("119", "396.67"),
-    "促进技术合同成交额": ("8868.04", "282.15"),
-    "带动地方投入东西科技合作及区域协同创新资金": ("2172.00", "153.07"),
-    "培训从事技术创新服务人员数量": ("4203", "85.67"),
-    "提供技术咨询/技术服务数量": ("9573", "238.31"),
-    "科技帮扶支撑乡村振兴项目数量": ("5", "125.00"),
-    "培训技术经纪人数量": ("808", "678.99"),
-    "被服务对象满意度": ("95.00", "105.56"),
-}
 
 
 @pytest.fixture(
@@ -89,7 +70,7 @@ def test_nightly_accepts_the_samples_and_rejects_the_negative_spending(demo_run)
     )
     assert list(nightly.rejected_files) == ["bad_negative_spending.xlsx"]
     assert (
-        "资金情况!C5 [funds_non_negative] 实际支出"
+        "资金情况!C5 [金额不能为负] 实际支出"
         in nightly.rejected_files["bad_negative_spending.xlsx"][0]
     )
     assert nightly.consolidated_findings == []
@@ -107,7 +88,7 @@ def test_nightly_writes_the_consolidated_table_and_raises_year_end_alerts(demo_r
     ]
     assert numbers == list(range(1, 137))
     assert nightly.new_alerts > 0
-    assert nightly.data_docs.endswith("index.html")
+    assert Path(nightly.data_docs).parent.name == "runs"
 
 
 def test_the_rejected_file_is_absent_from_the_warehouse_facts(demo_run) -> None:
@@ -131,9 +112,7 @@ def test_the_rejected_file_is_absent_from_the_warehouse_facts(demo_run) -> None:
 def test_year_end_reproduces_the_seed_attachment_table(demo_run) -> None:
     _, _, year_end, _ = demo_run
     got = {
-        r.indicator: (r.actual_text, f"{r.completion_pct}")
-        for r in year_end.results
-        if r.indicator in SEED_TABLE
+        r.indicator: (r.actual_text, f"{r.completion_pct}") for r in year_end.results if r.scored
     }
     assert got == SEED_TABLE
     by_name = {r.indicator: r for r in year_end.results}
@@ -158,7 +137,7 @@ def test_year_end_budget_block_is_exact(demo_run) -> None:
     )
 
 
-def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
+def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run, ref: Reference) -> None:
     workdir, _, year_end, _ = demo_run
     reports = workdir / "reports"
     # The year-end flow writes more documents (issue 5, tested in test_outputs.py); these three
@@ -167,7 +146,8 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
     assert {"indicators.json", "自评表_2024.csv", "自评表_2024.xlsx"} <= written
     assert all((reports / name).is_file() for name in written)
     data = json.loads((reports / "indicators.json").read_text(encoding="utf-8"))
-    row = next(d for d in data if d["indicator"] == "转化科技成果数量")
+    assert (data["complete"], data["submitted"]) == (True, 136)
+    row = next(d for d in data["indicators"] if d["indicator"] == "转化科技成果数量")
     assert (
         row["target"],
         row["actual"],
@@ -177,13 +157,14 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run) -> None:
     ) == (163, 122, 74.85, 25.15, True)
     ws = load_workbook(reports / "自评表_2024.xlsx")["区域绩效目标自评表"]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row)]
-    central = next(r for r in values if r[0] == "中央财政资金")
-    assert central[1:4] == [11087, 8314.25, pytest.approx(0.7499)]
-    indicator = next(r for r in values if r[2] == "促进技术合同成交额")
-    assert indicator[3:5] == ["≥3143 万元", "8868.04 万元"]
-    assert "A8:A12" in {str(r) for r in ws.merged_cells.ranges} or any(
-        str(r).startswith("A") for r in ws.merged_cells.ranges
-    )
+    central = next(r for r in values if r[3] == "其中：中央财政资金")
+    assert central[4:7] == [11087, 8314.25, pytest.approx(0.7499)]
+    indicator = next(r for r in values if r[3] == "促进技术合同成交额")
+    assert indicator[4:6] == ["≥3143 万元", "8868.04 万元"]
+    # 一级指标 merged down the rows of its indicators, as in the attachment
+    first = next(i for i, r in enumerate(values, start=1) if r[1] == "产出指标")
+    outputs = sum(1 for t in ref.targets if t.level1 == "产出指标")
+    assert f"B{first}:B{first + outputs - 1}" in {str(r) for r in ws.merged_cells.ranges}
 
 
 def test_running_the_nightly_flow_again_changes_nothing(demo_run, sample_dir: Path) -> None:
@@ -219,4 +200,4 @@ def test_indicators_json_command_prints_what_the_report_holds(
     assert printed == json.loads(
         (workdir / "reports" / "indicators.json").read_text(encoding="utf-8")
     )
-    assert len(printed) == len(ref.targets)
+    assert len(printed["indicators"]) == len(ref.targets)

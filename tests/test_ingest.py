@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
+from guidefund.expectations import rule_name
 from guidefund.intake.batch import read_batch, split, warnings_of
 from guidefund.intake.custody import DUPLICATE as COPY
 from guidefund.intake.custody import REJECTED, Places, ToFile, file_away
@@ -25,6 +26,7 @@ from guidefund.intake.workbook import read_submission
 from guidefund.records import CRITICAL, WARNING, Finding
 from guidefund.reference import Reference
 from guidefund.reports.feedback_xlsx import write_feedback
+from tests.quirks import submission_file
 
 from .pg import postgres_schema
 from .quirks import delete_sheet, edit
@@ -157,7 +159,8 @@ def test_every_file_received_ends_in_exactly_one_state(two_runs) -> None:
 def test_each_bad_file_is_rejected_for_its_own_reason(two_runs) -> None:
     _, _, _, (first, _), _ = two_runs
     for name, rule in BAD.items():
-        assert f"[{rule}]" in first.rejected_files[name][0], (name, first.rejected_files[name])
+        assert f"[{rule_name(rule)}]" in first.rejected_files[name][0], (name, rule)
+        assert rule not in first.rejected_files[name][0]
 
 
 def test_files_are_filed_by_state_and_the_inbox_is_emptied(two_runs) -> None:
@@ -172,9 +175,13 @@ def test_the_feedback_workbook_tells_the_unit_what_to_fix_in_chinese(two_runs) -
     workdir, _, _, _, _ = two_runs
     ws = load_workbook(workdir / "quarantine" / "bad_negative_spending.xlsx.errors.xlsx").active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
-    assert rows == [
-        ["工作表", "单元格", "字段", "填写的值", "规则", "问题及修改要求", "级别"],
-        ["资金情况", "C5", "实际支出", "-5", "funds_non_negative",
+    assert [r[0] for r in rows[:2]] == [
+        "bad_negative_spending.xlsx 问题清单",
+        "共 1 个问题，0 条提醒。文件已退回：请逐条改正标为“退回”的问题后重新报送；标为“提醒”的请核对。",
+    ]
+    assert rows[3:] == [
+        ["序号", "工作表", "单元格", "字段", "填写的值", "检查项目", "问题及修改要求", "处理"],
+        [1, "资金情况", "C5", "实际支出", "-5", "金额不能为负",
          "实际支出（-5）不能为负数，请填写 0 或正数（单位：万元）", "退回"],
     ]  # fmt: skip
 
@@ -224,11 +231,24 @@ def test_warnings_of_accepted_files_are_stored_for_the_alerts(two_runs) -> None:
 
 
 def test_the_run_summary_says_where_its_data_docs_are(two_runs) -> None:
+    """The first run validated the files and the plan; the second got the same bytes (known,
+    not validated again) under the same rules: its summary page says nothing new was checked."""
     workdir, _, _, (first, second), _ = two_runs
-    assert first.data_docs == str((workdir / "data_docs" / "index.html").resolve())
-    html = Path(first.data_docs).read_text(encoding="utf-8")
+    runs = (workdir / "data_docs" / "runs").resolve()
+    pages = {s.run_id: Path(s.data_docs) for s in (first, second)}
+    for run_id, page in pages.items():
+        assert page.parent == runs
+        assert page.name.endswith(f"-nightly-consolidation-{run_id}.html")
+    html = pages[first.run_id].read_text(encoding="utf-8")
     assert "submission.critical" in html and "plan.critical" in html
-    assert second.data_docs == first.data_docs
+    quiet = pages[second.run_id].read_text(encoding="utf-8")
+    assert "没有需要校验的新内容" in quiet and "submission.critical" not in quiet
+    assert f"nightly-consolidation-{first.run_id}" in (
+        workdir / "data_docs" / "index.html"
+    ).read_text(encoding="utf-8")
+    listed = (runs / "index.html").read_text(encoding="utf-8")
+    assert f"nightly-consolidation-{first.run_id}" in listed
+    assert f"nightly-consolidation-{second.run_id}" in listed
 
 
 # ----------------------------------------------------------------------------- plain functions
@@ -330,10 +350,22 @@ def test_feedback_lists_problems_then_warnings_with_their_level(tmp_path: Path) 
         _finding("f.xlsx", "funds_non_negative"), _finding("f.xlsx", "satisfaction_low", WARNING)
     ])  # fmt: skip
     ws = load_workbook(path)["问题清单"]
-    assert [ws.cell(row=r, column=7).value for r in (1, 2, 3)] == ["级别", "退回", "提醒"]
-    assert ws.freeze_panes == "A2"
+    assert [ws.cell(row=r, column=8).value for r in (4, 5, 6)] == ["处理", "退回", "提醒"]
+    assert ws.freeze_panes == "A5"
 
 
-def test_money_survives_the_round_trip_exactly(sample_dir: Path, ref: Reference) -> None:
-    sub = read_submission(sample(sample_dir, "001"), ref)
-    assert sub.values["allocation"] == Decimal("30.00")
+def test_money_survives_the_round_trip_exactly(ref: Reference, tmp_path: Path) -> None:
+    """Amounts with cents, as large as a 万元 field takes and as small as a cent, come back from
+    the workbook as the same Decimals (no float rounding on the way)."""
+    amounts = {
+        "funds_received": Decimal("8314.25"),
+        "funds_spent": Decimal("8314.24"),
+        "funds_on_time": Decimal("0.01"),
+        "self_raised": Decimal("29218.65"),
+        "financing": Decimal("98765432.10"),
+        "contract_value": Decimal("1234.57"),
+    }
+    path = submission_file(ref, 46, tmp_path / "046.xlsx", **amounts)
+    sub = read_submission(path, ref)
+    assert {k: sub.values[k] for k in amounts} == amounts
+    assert all(type(sub.values[k]) is Decimal for k in amounts)

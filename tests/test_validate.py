@@ -6,6 +6,7 @@ batch goes through one GX run per suite on the one process-wide, quiet context.
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import replace
 from decimal import Decimal
@@ -37,16 +38,10 @@ from guidefund.intake.validate import (
     validate_submissions,
 )
 from guidefund.records import CRITICAL, WARNING, Finding, Submission
-from guidefund.reference import Reference, load_reference
-from guidefund.settings import Settings
+from guidefund.reference import Reference
 from tests.quirks import valid_values
 
 SUITES = (SUBMISSION_SUITE, WARNING_SUITE, PLAN_SUITE, CONSOLIDATED_SUITE)
-
-
-@pytest.fixture(scope="module")
-def ref() -> Reference:
-    return load_reference(Settings().reference_dir, 2024)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -664,9 +659,9 @@ def test_data_docs_show_the_runs_suites_and_results(ref: Reference, tmp_path: Pa
     validate_submissions([submission(ref, 45), submission(ref, 46, funds_spent=Decimal("-1"))],
                          ref, docs=docs)  # fmt: skip
     validate_consolidated(plan_rows(ref), ref, docs)
-    index = build_data_docs(docs, tmp_path / "data_docs")
-    assert index == (tmp_path / "data_docs" / "index.html").resolve()
-    html = index.read_text(encoding="utf-8")
+    built = build_data_docs(docs, tmp_path / "data_docs")
+    assert built.index == (tmp_path / "data_docs" / "index.html").resolve()
+    html = built.index.read_text(encoding="utf-8")
     for name in SUITES:
         assert name in html
     assert suite_names_in(tmp_path / "data_docs") == sorted(SUITES)
@@ -676,9 +671,85 @@ def test_data_docs_show_the_runs_suites_and_results(ref: Reference, tmp_path: Pa
     assert "funds_spent" in critical.read_text(encoding="utf-8")
 
 
-def test_data_docs_of_a_second_run_list_only_that_run(ref: Reference, tmp_path: Path) -> None:
-    for name in ("first", "second"):
-        docs = DocsRun(name)
+def test_the_run_has_a_chinese_summary_linking_to_the_details(
+    ref: Reference, tmp_path: Path
+) -> None:
+    """Per suite: passed or not, how many checks, the failed ones by name, a link that leads to
+    GX's page of that validation; times in the configured zone."""
+    docs = DocsRun("nightly-consolidation-7")
+    validate_plan(ref, docs)
+    validate_submissions([submission(ref, 46, funds_spent=Decimal("-1"))], ref, docs=docs)
+    site = tmp_path / "data_docs"
+    built = build_data_docs(docs, site, timezone="Asia/Shanghai")
+    assert built.summary.parent == (site / "runs").resolve()
+    page = built.summary.read_text(encoding="utf-8")
+    assert "<title>校验摘要：nightly-consolidation-7</title>" in page
+    assert "（北京时间）" in page and "1 个套件未通过" in page
+    assert "填报文件（不通过即退回）<br><small>submission.critical</small>" in page
+    assert "<td>金额不能为负</td><td>funds_spent</td><td>1</td>" in page
+    links = re.findall(r'href="\.\./(validations/[^"]+)"', page)
+    assert len(links) == 3 and all((site / link).is_file() for link in links)
+    runs = built.runs.read_text(encoding="utf-8")
+    assert f'href="{built.summary.name}">nightly-consolidation-7</a>' in runs
+    assert f'href="runs/{built.summary.name}"' in built.index.read_text(encoding="utf-8")
+
+
+def test_data_docs_load_nothing_from_another_host(ref: Reference, tmp_path: Path) -> None:
+    """Government networks have no internet: every page and stylesheet of the site refers only
+    to files inside it, and those files are there."""
+    from guidefund.expectations.offline import external_references
+
+    docs = DocsRun("offline")
+    validate_plan(ref, docs)
+    validate_submissions([submission(ref, 46, funds_spent=Decimal("-1"))], ref, docs=docs)
+    site = tmp_path / "data_docs"
+    build_data_docs(docs, site)
+    found = {}
+    for path in [*site.rglob("*.html"), *site.rglob("*.css")]:
+        text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+        if refs := external_references(text):
+            found[str(path.relative_to(site))] = refs
+    assert found == {}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    local = re.findall(r'(?:src|href)="(static/[^"]+)"', index)
+    assert "static/vendor/bootstrap-table/bootstrap-table.min.js" in local
+    assert all((site / name).is_file() for name in local)
+    assert not (site / "static/images/glossary_scroller.gif").exists()
+
+
+def test_every_cdn_address_in_gx_templates_has_a_local_answer() -> None:
+    """A GX upgrade that adds a CDN asset must fail here, not quietly go online-only."""
+    from importlib.resources import files
+
+    from guidefund.expectations.offline import CDN, GX_SITE, LOGO_HOST
+
+    templates = files("great_expectations") / "render" / "view" / "templates"
+    found: set[str] = set()
+    for t in templates.iterdir():
+        found |= set(re.findall(r"https?://[^\"'\s)]+", t.read_text(encoding="utf-8")))
+    unknown = {u for u in found if u not in CDN and not u.startswith((LOGO_HOST, GX_SITE))}
+    assert unknown == set()
+
+
+def test_data_docs_keep_the_newest_runs_and_drop_older_ones(ref: Reference, tmp_path: Path) -> None:
+    """`keep` runs stay (GUIDEFUND_DATA_DOCS_KEEP_RUNS, 30 by default): their results, pages and
+    summaries; an older run's are removed, and GX's index lists the kept runs."""
+    from guidefund.settings import Settings
+
+    assert Settings().data_docs_keep_runs == 30
+    site = tmp_path / "data_docs"
+    for n in range(1, 5):
+        docs = DocsRun(f"run-{n}")
         validate_plan(ref, docs)
-        build_data_docs(docs, tmp_path / name)
-    assert len(list((tmp_path / "second" / "validations").rglob("*.html"))) == 1
+        built = build_data_docs(docs, site, keep=3)
+    assert built.kept == 3
+    kept = sorted(p.name for p in (site / "validations" / "plan" / "critical").iterdir())
+    assert kept == ["run-2", "run-3", "run-4"]
+    assert len(list((site / "results").rglob("*.json"))) == 3
+    assert sorted(p.name.split("-", 1)[1] for p in (site / "runs").glob("*.json")) == [
+        "run-2.json", "run-3.json", "run-4.json",
+    ]  # fmt: skip
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert ("run-1" in index, "run-2" in index, "run-4" in index) == (False, True, True)
+    runs = built.runs.read_text(encoding="utf-8")
+    assert runs.index("run-4") < runs.index("run-3") < runs.index("run-2")

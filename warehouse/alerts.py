@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, inspect, select, update
 
+from guidefund.numbers import natural_key
 from guidefund.warehouse import models as m
 
 COLUMNS = (
@@ -101,9 +102,11 @@ def alert_rows(
         stmt = stmt.where(m.Alert.last_seen_run_id == run_id)
     if run_ids is not None:
         stmt = stmt.where(m.Alert.last_seen_run_id.in_(list(run_ids)))
-    stmt = stmt.order_by(m.Alert.severity, m.Alert.rule, m.Alert.subject, m.Alert.id)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    # Subjects hold project numbers (项目2, 项目10): SQL would order them as text.
+    rows.sort(key=lambda r: (r["severity"], r["rule"], natural_key(r["subject"]), r["id"]))
+    return rows
 
 
 def latest_runs(engine: Engine) -> list[int]:

@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from guidefund.cli.common import EXIT_FAILED
+from guidefund.cli.common import EXIT_FAILED, chinese_headings
 from guidefund.settings import Settings
 
 # The commands, in the order `guidefund --help` lists them. Each module has `register(add)`,
@@ -35,6 +35,14 @@ COMMANDS = (
 )
 
 
+HELP_EPILOG = """每个命令的用法、示例和退出码：guidefund 命令 --help
+
+退出码：
+  0  完成
+  1  完成，但有需要处理的事项（退回的文件、未提交的项目、核对出的问题）
+  2  无法运行（一行说明原因）"""
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The `guidefund` parser; with `only`, just that command's (so running one command imports
     one command module: `guidefund check` must not pay for the warehouse, openpyxl and the
@@ -42,15 +50,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guidefund",
         description="中央引导地方科技发展资金：填报模板、汇总入库、校验和年度自评。",
+        epilog=HELP_EPILOG,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chinese_headings(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     def add(name: str, helptext: str, func: Callable[[argparse.Namespace], int]):  # type: ignore[no-untyped-def]
         p = sub.add_parser(name, help=helptext, description=helptext)
         p.set_defaults(func=func)
         p.add_argument(
-            "--workdir", help="working directory (default: GUIDEFUND_WORKDIR or ./guidefund-work)"
-        )
+            "--workdir", metavar="目录",
+            help="工作目录（默认：GUIDEFUND_WORKDIR，未设置时为 ./guidefund-work）",
+        )  # fmt: skip
         return p
 
     for name in COMMANDS:

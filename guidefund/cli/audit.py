@@ -15,6 +15,7 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_FAILED,
     EXIT_OK,
+    describe,
     reference_for,
     settings_from,
 )
@@ -40,14 +41,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., Any]) -> None:
     """Add `guidefund audit FIGURES.csv [--year Y]` to the parser."""
-    p = add(
-        "audit",
-        "check a report's stated figures: arithmetic per line and agreement between sources",
-        cmd_audit,
-    )
+    p = add("audit", "核对一份报告中写明的数字：每行的算术和不同出处是否一致", cmd_audit)
     p.add_argument(
-        "figures", help="CSV: indicator,source,target,actual,completion_pct,deviation_pct"
-    )
+        "figures", metavar="FIGURES.csv",
+        help="CSV 文件，列为 indicator,source,target,actual,completion_pct,deviation_pct（可留空）",
+    )  # fmt: skip
     p.add_argument(
-        "--year", type=int, help="plan year whose targets say which way (≥/≤) each points"
+        "--year", type=int, metavar="年度", help="计划年度：其指标值决定每个指标的方向（≥ 或 ≤）"
+    )
+    describe(
+        p,
+        "对每一行检查完成率、偏差率的算术，并比较同一指标在不同出处写的数字；每个不一致打印一行。",
+        examples=["guidefund audit data/reference/2024/stated_figures.csv --year 2024"],
+        exits={0: "没有发现问题", 1: "发现不一致（逐条打印）", 2: "无法读取该 CSV"},
     )

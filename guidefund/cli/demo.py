@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, prepare_runtime, reference_for, settings_from
+from guidefund.cli.common import EXIT_OK, describe, prepare_runtime, reference_for, settings_from
 from guidefund.cli.nightly import print_summary
 
 
@@ -33,12 +36,49 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     for path in done.files:
         print(f"已写出 {path}")
+    print()
+    print(next_steps(settings.workdir, ref.year))
     return EXIT_OK
 
 
+def next_steps(workdir: Path, year: int) -> str:
+    """How to go on after the demo: `make demo` installs guidefund into .venv, which is not on
+    the PATH, so the commands are shown with the path they run from (or how to activate it)."""
+    bin_dir = Path(sys.executable).parent
+    on_path = shutil.which("guidefund")
+    if on_path and Path(on_path).parent.resolve() == bin_dir.resolve():
+        command, activate = "guidefund", ""
+    else:
+        command = _shown(bin_dir / "guidefund")
+        activate = f"或先执行 source {_shown(bin_dir / 'activate')}，之后直接输入 guidefund …"
+    where = "" if workdir == Path("guidefund-work") else f" --workdir {workdir}"
+    steps = [
+        (f"{command} status --year {year}{where}", "各项目的报送状态"),
+        (f"{command} check {workdir / 'inbox'}/", "检查单位交来的文件"),
+        (f"{command} year-end --year {year}{where}", "重新出年度自评"),
+        (f"{command} --help", "全部命令"),
+    ]
+    width = max(len(c) for c, _ in steps) + 2
+    lines = ["接下来可以运行：", *(f"  {c.ljust(width)}# {what}" for c, what in steps)]
+    return "\n".join([*lines, activate] if activate else lines)
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it (.venv/bin/guidefund)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def register(add: Callable[..., Any]) -> None:
-    p = add(
-        "demo", "generate the samples, run both flows and print the self-evaluation table", cmd_demo
+    p = add("demo", "演示：生成样例、运行两个流程并打印自评表", cmd_demo)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--seed", type=int, default=2024, help="样例的随机种子（默认 2024）")
+    describe(
+        p,
+        "在工作目录的收件箱生成 136 份样例填报，运行每晚汇总和年度自评（内置 SQLite 汇总库），"
+        "打印自评表和得分，最后提示接下来可运行的命令。",
+        examples=["guidefund demo", "guidefund demo --workdir /tmp/guidefund-demo"],
+        exits={0: "已运行", 2: "无法运行"},
     )
-    p.add_argument("--year", type=int)
-    p.add_argument("--seed", type=int, default=2024)

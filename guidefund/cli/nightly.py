@@ -6,9 +6,12 @@ import argparse
 import json
 import re
 from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
-from guidefund.cli.common import EXIT_ATTENTION, EXIT_OK, prepare_runtime, settings_from
+from guidefund.cli.common import EXIT_ATTENTION, EXIT_OK, describe, prepare_runtime, settings_from
+
+SHOWN = 5  # problems printed per rejected file; the count of the rest follows
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
@@ -50,9 +53,14 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
     for name, why in summary.get("unfiled", {}).items():
         print(f"  未能归档 {shown(name)}：{shown(why)}（留在收件箱，下次运行重试）")
     for name, lines in summary["rejected_files"].items():
-        print(f"  退回 {shown(name)}:")
-        for line in lines:
+        print(f"  退回 {shown(name)}（共 {len(lines)} 条）：")
+        for line in lines[:SHOWN]:
             print(f"    {shown(line)}")
+        if len(lines) > SHOWN:
+            from guidefund.intake.custody import fits
+
+            feedback = shown(fits(PurePosixPath(name).name + ".errors.xlsx"))
+            print(f"    …还有 {len(lines) - SHOWN} 条，全部见 quarantine/ 中的 {feedback}")
     for message in summary["consolidated_findings"]:
         print(f"  汇总检查：{message}")
     print(f"  提醒 {summary['warnings']} 条，新预警 {summary['new_alerts']} 条")
@@ -61,8 +69,15 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
 
 
 def register(add: Callable[..., Any]) -> None:
-    p = add(
-        "nightly", "consolidate the inbox into the warehouse now (the nightly flow)", cmd_nightly
-    )
-    p.add_argument("--year", type=int)
-    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p = add("nightly", "立即汇总收件箱（每晚汇总流程）", cmd_nightly)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--json", action="store_true", help="以 JSON 打印运行摘要（供脚本使用）")
+    describe(
+        p,
+        "读取 <工作目录>/inbox 中的每个文件，校验后把可接收的入库，打印每个退回文件的问题"
+        "（每个文件前 5 条，其余见 quarantine/ 中的 .errors.xlsx）、提醒和新预警，写出汇总表和"
+        "校验报告（Data Docs）。",
+        examples=["guidefund nightly", "guidefund nightly --year 2024 --workdir /srv/guidefund"],
+        exits={0: "全部接收，没有新预警", 1: "有退回的文件或新预警",
+               2: "无法运行（汇总库无法连接、参考数据有误等）"},
+    )  # fmt: skip

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from guidefund.cli.common import EXIT_FAILED, EXIT_OK, settings_from
+from guidefund.cli.common import EXIT_FAILED, EXIT_OK, describe, settings_from
 from guidefund.reference import OPTIONAL_FILES, ReferenceError, load_reference
 
 
@@ -33,10 +33,13 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 
 def register(add: Callable[..., Any]) -> None:
-    p = add(
-        "reference",
-        "check a year's reference data (data/reference/<year>/): every file, exit 2 on any problem",
-        cmd_reference,
+    p = add("reference", "检查某年度的参考数据（data/reference/<年度>/）", cmd_reference)
+    p.add_argument("action", choices=["check"], help="check：检查每个文件")
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    describe(
+        p,
+        "读取并检查该年度的全部参考数据文件（计划、预算、指标、模板字段等），列出每个问题"
+        "（文件、行、列），并列出该年度未提供的可选文件。",
+        examples=["guidefund reference check --year 2024"],
+        exits={0: "参考数据完整一致", 2: "有问题（逐条列出）"},
     )
-    p.add_argument("action", choices=["check"])
-    p.add_argument("--year", type=int)

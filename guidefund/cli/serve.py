@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from guidefund.cli.common import EXIT_FAILED, EXIT_OK, prepare_runtime, settings_from
+from guidefund.cli.common import EXIT_FAILED, EXIT_OK, describe, prepare_runtime, settings_from
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -60,17 +60,23 @@ def cmd_deployments(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., Any]) -> None:
     """Add `serve` and `deployments` to the `guidefund` parser."""
-    add(
-        "serve",
-        "run the scheduled flows (nightly, weekly alerts, year end) on a Prefect server until stopped",
-        cmd_serve,
+    p = add("serve", "在 Prefect 服务器上按计划运行各流程，直到停止", cmd_serve)
+    describe(
+        p,
+        "提供三个部署：每晚汇总（nightly-consolidation）、每周预警摘要（execution-alerts）和"
+        "年度自评（year-end-aggregation），按 GUIDEFUND_*_CRON 的计划运行。需要 PREFECT_API_URL "
+        "指向已启动的 Prefect 服务器。",
+        examples=["PREFECT_API_URL=http://127.0.0.1:4200/api guidefund serve"],
+        exits={0: "已停止（计划保持启用）", 2: "无法启动（服务器无法连接、计划设置有误）"},
     )
-    p = add(
-        "deployments",
-        "list the scheduled flows with their schedules and next runs",
-        cmd_deployments,
-    )
-    p.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    p = add("deployments", "列出各定时流程、计划和下次运行时间", cmd_deployments)
+    p.add_argument("--json", action="store_true", help="以 JSON 打印（供脚本使用）")
     p.add_argument(
-        "--next", type=int, default=3, help="how many next start times to show (default 3)"
+        "--next", type=int, default=3, metavar="N", help="显示接下来 N 次运行时间（默认 3）"
+    )
+    describe(
+        p,
+        "按当前设置列出每个部署的计划（cron 与时区）、重叠运行时的处理方式和接下来的运行时间。",
+        examples=["guidefund deployments", "guidefund deployments --json --next 5"],
+        exits={0: "已列出", 2: "计划设置有误"},
     )

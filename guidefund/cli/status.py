@@ -14,6 +14,7 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_FAILED,
     EXIT_OK,
+    describe,
     reference_for,
     settings_from,
 )
@@ -103,7 +104,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             return EXIT_ATTENTION
         if args.xlsx:
             summary["xlsx"] = str(
-                write_consolidated_xlsx(engine, ref, Path(args.xlsx), args.period)
+                write_consolidated_xlsx(
+                    engine, ref, Path(args.xlsx), args.period, settings.timezone
+                )
             )
     finally:
         engine.dispose()
@@ -113,13 +116,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Add `guidefund status` to the parser."""
-    p = add(
-        "status",
-        "print the consolidated submission state of a year from the warehouse "
-        "(exit 1 while any plan project is missing or rejected)",
-        cmd_status,
-    )
-    p.add_argument("--year", type=int)
-    p.add_argument("--period", help="reporting period, e.g. 2024-07 (default: the annual report)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--xlsx", metavar="PATH", help="also write the 汇总表 .xlsx to PATH")
+    p = add("status", "查看某年度各计划项目的报送状态（已提交 / 退回待改 / 未提交）", cmd_status)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--period", metavar="报告期", help="报告期，如 2024-07（默认：年度报告）")
+    p.add_argument("--json", action="store_true", help="以 JSON 打印（供脚本使用）")
+    p.add_argument("--xlsx", metavar="路径", help="同时把汇总表（.xlsx）写到这个路径")
+    describe(
+        p,
+        "从汇总库读取每个计划项目在该报告期的状态、各状态的文件数，以及各方向计划与已提交的对比。",
+        examples=["guidefund status --year 2024",
+                  "guidefund status --year 2024 --period 2024-07 --xlsx 汇总表_2024-07.xlsx"],
+        exits={0: "每个计划项目都已提交", 1: "还有项目未提交或被退回",
+               2: "无法运行（汇总库无法连接、参考数据有误等）"},
+    )  # fmt: skip

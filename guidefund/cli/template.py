@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, reference_for, settings_from
+from guidefund.cli.common import EXIT_OK, describe, reference_for, settings_from
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -22,11 +22,18 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def register(add: Callable[..., Any]) -> None:
-    p = add(
-        "template", "write the empty submission template, one .xlsx per plan project", cmd_template
-    )
-    p.add_argument("--year", type=int)
-    p.add_argument("--out", required=True, help="folder to write the templates to")
+    p = add("template", "为每个计划项目写出填报模板（.xlsx）", cmd_template)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--out", required=True, metavar="文件夹", help="模板写到这个文件夹")
     p.add_argument(
-        "--project", type=int, action="append", help="only this project number (repeatable)"
-    )
+        "--project", type=int, action="append", metavar="序号",
+        help="只写这个项目序号的模板（可重复，如 --project 46 --project 58）",
+    )  # fmt: skip
+    describe(
+        p,
+        "每个计划项目一个 .xlsx：项目信息由科技厅预填并锁定，单位填写的栏目有下拉列表和数值范围，"
+        "另有“填报说明”工作表。每个工作表打印为一页 A4。",
+        examples=["guidefund template --year 2024 --out templates/",
+                  "guidefund template --year 2024 --out templates/ --project 46"],
+        exits={0: "已写出", 2: "无法写出（参考数据有误、没有该项目序号等）"},
+    )  # fmt: skip

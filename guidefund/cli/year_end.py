@@ -7,7 +7,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, prepare_runtime, reference_for, settings_from
+from guidefund.cli.common import (
+    EXIT_ATTENTION,
+    EXIT_OK,
+    describe,
+    prepare_runtime,
+    reference_for,
+    settings_from,
+)
 
 
 def cmd_year_end(args: argparse.Namespace) -> int:
@@ -17,43 +24,57 @@ def cmd_year_end(args: argparse.Namespace) -> int:
     from guidefund.reports.text import render_text
 
     done = year_end_aggregation(year=args.year, workdir=str(settings.workdir), out=args.out)
-    print(render_text(reference_for(settings, done.year), done.results, done.budget))
+    fig = done.figures
+    missing = fig.missing if fig is not None else []
+    print(render_text(reference_for(settings, done.year), done.results, done.budget, missing))
     for path in done.files:
         print(f"已写出 {path}")
-    return EXIT_OK
+    return EXIT_ATTENTION if missing else EXIT_OK
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     prepare_runtime(settings)
-    from guidefund.evaluate.figures import consolidate
+    from guidefund.evaluate.figures import consolidate, missing_projects
     from guidefund.reports.text import indicators_json, render_text
     from guidefund.warehouse.db import engine_for
 
     ref = reference_for(settings, args.year)
+    engine = engine_for(settings.database_url)
+    period = str(ref.year)
     results, budget, _ = consolidate(
-        engine_for(settings.database_url),
-        ref,
-        str(ref.year),
-        settings.explain_under_pct,
-        settings.explain_over_pct,
+        engine, ref, period, settings.explain_under_pct, settings.explain_over_pct
     )
+    missing = missing_projects(engine, ref, period)
     if args.json:
-        print(json.dumps(indicators_json(results), ensure_ascii=False, indent=2))
+        data = indicators_json(results, len(ref.plan), missing)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print(render_text(ref, results, budget))
-    return EXIT_OK
+        print(render_text(ref, results, budget, missing))
+    return EXIT_ATTENTION if missing else EXIT_OK
 
 
 def register(add: Callable[..., Any]) -> None:
-    p = add(
-        "year-end",
-        "compute the year's self-evaluation table and write it (the year-end flow)",
-        cmd_year_end,
-    )
-    p.add_argument("--year", type=int)
-    p.add_argument("--out", help="folder for the report files (default: <workdir>/reports)")
+    p = add("year-end", "计算年度自评并写出自评表、报告草稿等（年度自评流程）", cmd_year_end)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--out", metavar="文件夹", help="报告写到这个文件夹（默认：<工作目录>/reports）")
+    describe(
+        p,
+        "从汇总库计算指标、得分和各方向情况，写出自评表（.xlsx/.csv）、indicators.json、"
+        "报告草稿（.docx）、HTML 页面和 figures.csv/.json，并打印自评表和得分计算式。"
+        "有计划项目未提交时仍写出全部文件，但每个文件都标明“未完成汇总（已提交 M / 计划 N）”并列出"
+        "未提交的项目。",
+        examples=["guidefund year-end --year 2024", "guidefund year-end --year 2024 --out 报告/"],
+        exits={0: "已写出，全部计划项目都已计入", 1: "已写出，但有项目未提交（未完成汇总）",
+               2: "无法运行（汇总库无法连接、参考数据有误等）"},
+    )  # fmt: skip
 
-    p = add("indicators", "print the indicator results computed from the warehouse", cmd_indicators)
-    p.add_argument("--year", type=int)
-    p.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    p = add("indicators", "打印由汇总库计算的指标结果", cmd_indicators)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--json", action="store_true", help="以 JSON 打印（与 indicators.json 相同）")
+    describe(
+        p,
+        "只计算并打印指标表（不写文件、不记录运行）。有计划项目未提交时标明“未完成汇总”。",
+        examples=["guidefund indicators --year 2024", "guidefund indicators --json"],
+        exits={0: "全部计划项目都已计入", 1: "有项目未提交（未完成汇总）", 2: "无法运行"},
+    )

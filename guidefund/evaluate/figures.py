@@ -9,7 +9,7 @@ submissions as for 136 (benchmarks/year_end_sql.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from guidefund.warehouse.queries import (
     field_totals,
     grade_counts,
     plan_groups,
+    projects_without,
     stated_reasons,
     weighted_mean,
 )
@@ -123,6 +124,33 @@ def grade_distribution(
     return out
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A plan project without a current submission for the period (so not in the figures)."""
+
+    no: int
+    name: str
+    unit: str
+    rejected: bool  # files of its came and were rejected (退回待改), else none came (未提交)
+
+    @property
+    def state(self) -> str:
+        return "退回待改" if self.rejected else "未提交"
+
+
+def missing_projects(engine: Engine, ref: Reference, period: str) -> list[Missing]:
+    """Plan projects the figures of `period` do not include, in project-number order."""
+    rows = projects_without(engine, ref.region_code, ref.year, period)
+    return [Missing(int(r.no), r.name, r.unit, bool(r.has_rejected)) for r in rows]
+
+
+def completeness_text(planned: int, missing: int) -> str:
+    """'' when every plan project is in; else the mark every year-end output carries."""
+    if not missing:
+        return ""
+    return f"未完成汇总（已提交 {planned - missing} / 计划 {planned}）"
+
+
 @dataclass
 class Figures:
     """Everything the year-end documents show, computed once."""
@@ -139,6 +167,20 @@ class Figures:
     explain_under_pct: Decimal
     explain_over_pct: Decimal
     year_end_min_pct: Decimal
+    missing: list[Missing] = field(default_factory=list)
+
+    @property
+    def planned(self) -> int:
+        return len(self.ref.plan)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def status(self) -> str:
+        """'未完成汇总（已提交 M / 计划 N）' while projects are missing, else ''."""
+        return completeness_text(self.planned, len(self.missing))
 
     def text(self, key: str, default: str = "") -> str:
         return self.ref.text(key, default)
@@ -160,6 +202,7 @@ class Figures:
             "region_code": fig.ref.region_code,
             "region": fig.ref.region_name,
             "period": fig.period,
+            **completeness_json(fig.planned, fig.missing),
             "budget": [
                 {
                     "source": b.source,
@@ -181,6 +224,19 @@ class Figures:
         }
 
 
+def completeness_json(planned: int, missing: list[Missing]) -> dict[str, Any]:
+    """complete, status, planned, submitted and the missing projects, for the JSON outputs."""
+    return {
+        "complete": not missing,
+        "status": completeness_text(planned, len(missing)),
+        "planned": planned,
+        "submitted": planned - len(missing),
+        "missing": [
+            {"no": p.no, "name": p.name, "unit": p.unit, "state": p.state} for p in missing
+        ],
+    }
+
+
 def collect_figures(engine: Engine, ref: Reference, settings: Settings, period: str) -> Figures:
     """The year's figures from the warehouse: a handful of grouped SQL queries."""
     under, over = settings.explain_under_pct, settings.explain_over_pct
@@ -200,4 +256,5 @@ def collect_figures(engine: Engine, ref: Reference, settings: Settings, period: 
         explain_under_pct=under,
         explain_over_pct=over,
         year_end_min_pct=settings.year_end_execution_min_pct,
+        missing=missing_projects(engine, ref, period),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from guidefund.intake.progress import file_progress
 from guidefund.intake.readers import Item, ReadLimits, read_item
@@ -43,6 +44,33 @@ def _read_one(
     return read_item(Item(str(path), path.name, data, modified), ref, limits.guard)
 
 
+def batch_findings(
+    subs: Sequence[Submission],
+    ref: Reference,
+    thresholds: Any,
+    history: Sequence[Mapping[str, Any]],
+    docs: Any = None,
+    evaluate: Any = None,
+) -> dict[int, list[Finding]]:
+    """Every finding of each submission (by index), as the nightly run makes them: the suites
+    over the batch, the outlier rule against the batch and `history`, the warehouse's current
+    figures (warehouse.queries.current_submissions). `guidefund check` calls this too, so a file
+    gets the same findings from both. The suites run in GX (imported on first use, ~6 s) unless
+    `evaluate` says otherwise (check passes expectations.light.run_suite)."""
+    from guidefund.intake.outliers import previous_figures
+    from guidefund.intake.validate import validate_submissions
+
+    past = previous_figures(subs, history)
+    return validate_submissions(subs, ref, thresholds, past, docs, evaluate=evaluate)
+
+
+def all_findings(sub: Submission, found: Sequence[Finding]) -> list[Finding]:
+    """The reader's and the suites' findings of one file, each once, critical first."""
+    problems = list(dict.fromkeys([*sub.problems, *found]))
+    problems.sort(key=lambda f: f.severity != CRITICAL)
+    return problems
+
+
 def split(
     subs: Sequence[Submission], findings: Mapping[int, Sequence[Finding]]
 ) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]]]:
@@ -50,8 +78,7 @@ def split(
     suites', critical first; each once). A file is rejected by any critical finding."""
     accepted, rejected = [], []
     for i, sub in enumerate(subs):
-        problems = list(dict.fromkeys([*sub.problems, *findings.get(i, [])]))
-        problems.sort(key=lambda f: f.severity != CRITICAL)
+        problems = all_findings(sub, findings.get(i, []))
         if any(f.severity == CRITICAL for f in problems):
             rejected.append((sub, problems))
         else:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from guidefund.intake.template import file_name, write_submission
+from guidefund.numbers import as_decimal
 from guidefund.records import Value
 from guidefund.reference import POST, Project, Reference, SampleRules, Spread
 
@@ -222,19 +223,11 @@ def _spread_mean(
         values[p.no][spread.field] = Decimal(v).quantize(CENT)
 
 
-def _number(value: Value) -> Decimal:
-    if isinstance(value, bool):
-        return Decimal(int(value))
-    if isinstance(value, Decimal | int):
-        return Decimal(value)
-    raise TypeError(f"not a number: {value!r}")
-
-
 def _check(ref: Reference, rules: SampleRules, values: dict[int, dict[str, Value]]) -> None:
     """The generated values must reproduce every stated total exactly, or nothing is written."""
     alloc = {p.no: p.allocation for p in ref.plan}
     for spread in rules.spreads.values():
-        column = {no: _number(v[spread.field]) for no, v in values.items()}
+        column = {no: as_decimal(v[spread.field]) for no, v in values.items()}
         if spread.kind == "weighted_mean":
             got = sum((column[n] * alloc[n] for n in column), Decimal(0)) / sum(alloc.values())
         else:

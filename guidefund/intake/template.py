@@ -20,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from guidefund.cells import put, save
+from guidefund.printing import fit_rows, page_setup
 from guidefund.records import Value
 from guidefund.reference import Field, Project, Reference
 
@@ -31,6 +32,7 @@ _THIN = Side(style="thin", color="999999")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _LOCKED_FILL = PatternFill("solid", fgColor="EDEDED")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF9DB")
+_WRAP = Alignment(wrap_text=True, vertical="center")
 
 
 def period_choices(year: int) -> list[str]:
@@ -76,6 +78,10 @@ def write_submission(
         ws.protection.sheet = True
         ws.protection.formatCells = False
         ws.protection.formatColumns = False
+        # Rows as tall as the names and hints they hold: a 65-character project name must show
+        # whole, not its last line. One page per sheet.
+        fit_rows(ws)
+        page_setup(ws, landscape=True, title_rows=(3, 3), one_page=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     save(wb, out)
     return out
@@ -110,25 +116,30 @@ def _instructions(ws: Worksheet, ref: Reference, project: Project) -> None:
         "7. 请勿改动工作表名称和标签文字；填好后将本文件交回科技厅。",
     ]
     for i, line in enumerate(lines, start=1):
-        put(ws, i, 1, line)
+        put(ws, i, 1, line).alignment = Alignment(wrap_text=True, vertical="top")
     ws["A1"].font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 100
+    for row in (3, 4):
+        ws.cell(row, 1).font = Font(bold=True)
+    # Narrower than the page: LibreOffice sets text a little wider than the column it measures,
+    # and a page edge, unlike a neighbouring cell, cuts it off.
+    ws.column_dimensions["A"].width = 75
     ws.sheet_view.showGridLines = False
+    fit_rows(ws)
+    page_setup(ws, landscape=False, one_page=True)
 
 
 def _data_sheet(wb: Workbook, title: str, ref: Reference, project: Project) -> Worksheet:
     ws = wb.create_sheet(title)
-    put(ws, 1, 2, f"{title}（{project.no} {project.name}）")
-    ws["B1"].font = Font(bold=True, size=12)
+    heading = put(ws, 1, 2, f"{title}（{project.no} {project.name}）")
+    heading.font = Font(bold=True, size=12)
+    heading.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.merge_cells("B1:E1")
     for col, text in enumerate(("项目", "填报内容", "单位", "填报要求"), start=2):
         cell = put(ws, 3, col, text)
         cell.font = Font(bold=True)
         cell.border = _BOX
-    for col, width in zip("ABCDE", (2, 30, 44, 8, 60), strict=True):
+    for col, width in zip("ABCDE", (2, 24, 40, 6, 44), strict=True):
         ws.column_dimensions[col].width = width
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
     return ws
 
 
@@ -137,13 +148,15 @@ def _field_row(ws: Worksheet, f: Field, value: Value, ref: Reference) -> None:
     col = column_index_from_string(col_letter)
     label = put(ws, row, col - 1, f.label)
     label.border = _BOX
+    label.alignment = _WRAP
     if f.required and not f.prefill:
         label.font = Font(color="C00000")
     put(ws, row, col + 1, f.unit or None).border = _BOX
-    put(ws, row, col + 2, f.hint or None).border = _BOX
+    hint = put(ws, row, col + 2, f.hint or None)
+    hint.border, hint.alignment = _BOX, _WRAP
     cell = put(ws, row, col, _excel_value(value))
     cell.border = _BOX
-    cell.alignment = Alignment(wrap_text=f.kind == "text")
+    cell.alignment = Alignment(wrap_text=f.kind == "text", vertical="center")
     if f.kind in NUMBER_FORMATS:
         cell.number_format = NUMBER_FORMATS[f.kind]
     if f.prefill:

@@ -36,6 +36,7 @@ from guidefund.expectations import (
 from guidefund.intake.normalise import canonical
 from guidefund.intake.outliers import Outlier, Thresholds, find_outliers
 from guidefund.intake.workbook import FATAL_RULES, SHEET_MISSING
+from guidefund.numbers import as_decimal
 from guidefund.records import CRITICAL, TOTAL, WARNING, Finding, Submission, Value
 from guidefund.reference import (
     CARRIED,
@@ -87,16 +88,19 @@ _IDENTITY = frozenset(k for k in PLAN_ATTRS if k != "allocation")
 _DTYPES = {"money": "float64", "pct": "float64", "int": "float64", "yesno": "boolean"}
 
 
-def _number(value: Value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+def _float(value: Value) -> float | None:
+    """A number as float64, for the comparison frame only (sums stay Decimal); text and yes/no
+    compare as missing: the reader has already reported them."""
+    if isinstance(value, bool | str):
         return None
-    return float(value)
+    number = as_decimal(value)
+    return None if number is None else float(number)
 
 
 def _convert(f: Field, value: Value) -> Any:
     """A value of the wrong type (already reported by the reader) compares as missing."""
     if f.kind in _DTYPES and f.kind != "yesno":
-        return _number(value)
+        return _float(value)
     if f.kind == "yesno":
         return value if isinstance(value, bool) else None
     if value is None:
@@ -138,7 +142,7 @@ def submission_frame(
     pairs = list(zip(subs, plans, strict=True))
 
     def when(test: Any, key: str) -> pd.Series:
-        values = [_number(s.values.get(key)) if p and test(p) else None for s, p in pairs]
+        values = [_float(s.values.get(key)) if p and test(p) else None for s, p in pairs]
         return pd.Series(values, dtype="float64")
 
     cols["period_year"] = pd.Series([_year(s.period) for s in subs], dtype="Int64")
@@ -149,7 +153,7 @@ def submission_frame(
     cols["post_funds_spent"] = when(lambda p: p.support_mode == POST, "funds_spent")
     enterprise = lambda p: p.unit_type == rules.enterprise_unit_type  # noqa: E731
     cols["enterprise_self_raised"] = when(enterprise, "self_raised")
-    minimum = [_number(_minimum(s, rules)) if p and enterprise(p) else None for s, p in pairs]
+    minimum = [_float(_minimum(s, rules)) if p and enterprise(p) else None for s, p in pairs]
     cols["enterprise_self_raised_min"] = pd.Series(minimum, dtype="float64")
     flagged: dict[int, list[str]] = defaultdict(list)
     for i, key in outliers or {}:

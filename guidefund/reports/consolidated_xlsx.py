@@ -1,18 +1,26 @@
 """The 汇总表 (.xlsx): one row per plan project with its submission state (sheet 汇总表), plan vs
-submitted per direction (按类别) and every stored version (版本历史)."""
+submitted per direction (按类别) and every stored version (版本历史).
+
+Print-ready: landscape A4, one page wide, the header row repeated on every page, names wrapped
+and rows as tall as they need. Times are shown in the configured time zone (GUIDEFUND_TIMEZONE,
+Asia/Shanghai), not as the warehouse stores them (UTC); projects in number order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
 from guidefund.cells import append, save
+from guidefund.printing import fit_rows, page_setup
 from guidefund.records import TOTAL
 from guidefund.reference import Reference
 from guidefund.warehouse.consolidated import (
@@ -28,27 +36,48 @@ STATE_LABELS = {SUBMITTED: "已提交", REJECTED: "退回待改", MISSING: "未�
 VERSION_LABELS = {"accepted": "当前版本", "superseded": "已被替代", "rejected": "退回"}
 MONEY, RATE = "#,##0.00", "0.00%"
 RATE_PLACES = Decimal("0.0001")
+ZONE_NAMES = {"Asia/Shanghai": "北京时间"}
+SIZE = 10
+_THIN = Side(style="thin", color="808080")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+def local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A stored UTC time (naive) as wall-clock time in `zone` (naive: xlsx has no time zones)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def zone_label(timezone: str) -> str:
+    return ZONE_NAMES.get(timezone, timezone)
 
 
 def write_consolidated_xlsx(
-    engine: Engine, ref: Reference, path: Path, period: str | None = None
+    engine: Engine,
+    ref: Reference,
+    path: Path,
+    period: str | None = None,
+    timezone: str = "Asia/Shanghai",
 ) -> Path:
     """The 汇总表 as .xlsx: one row per plan project with its state, current version, superseded
     versions, rejected files, file and key figures (sheet 汇总表); plan vs submitted per
-    direction (按类别); every stored version (版本历史). Returns `path`."""
+    direction (按类别); every stored version (版本历史). Times in `timezone`. Returns `path`."""
     period = period or str(ref.year)
+    zone, when = ZoneInfo(timezone), f"接收时间（{zone_label(timezone)}）"
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总表"
     _title(ws, f"{ref.region_name}{ref.year}年度{ref.fund_name}项目汇总表（报告期 {period}）", 14)
     append(ws, ["序号", "项目名称", "申报单位", "类别", "状态", "当前版本", "被替代版本数",
-               "退回文件数", "文件", "接收时间（UTC）", "安排资金（万元）", "到位资金（万元）",
+               "退回文件数", "文件", when, "安排资金（万元）", "到位资金（万元）",
                "实际支出（万元）", "执行率"])  # fmt: skip
     rows = consolidated_status(engine, ref, period)
     for r in rows:
         append(ws, [
             r["project_no"], r["name"], r["unit"], r["category"], STATE_LABELS[r["state"]],
-            r["version"], r["superseded"], r["rejected_files"], r["file_name"], r["received_at"],
+            r["version"], r["superseded"], r["rejected_files"], r["file_name"],
+            local(r["received_at"], zone),
             r["allocation"], r["funds_received"], r["funds_spent"],
             _rate(r["funds_spent"], r["allocation"]),
         ])  # fmt: skip
@@ -58,8 +87,8 @@ def write_consolidated_xlsx(
     received = sum((r["funds_received"] for r in submitted), Decimal(0))
     append(ws, [TOTAL, f"计划项目 {len(rows)} 个，已提交 {len(submitted)} 个", *[None] * 8,
                allocation, received, spent, _rate(spent, allocation)])  # fmt: skip
-    _format(ws, money=(11, 12, 13), rate=14, widths=(6, 40, 30, 20, 9, 8, 10, 10, 24, 19, 12,
-                                                       12, 12, 9))  # fmt: skip
+    _format(ws, money=(11, 12, 13), rate=14, widths=(5, 34, 22, 14, 8, 6, 7, 7, 20, 17, 11, 11,
+                                                       11, 8))  # fmt: skip
 
     ws = wb.create_sheet("按类别")
     _title(ws, f"{ref.region_name}{ref.year}年度计划与已提交（报告期 {period}）", 8)
@@ -71,15 +100,15 @@ def write_consolidated_xlsx(
     for d in directions:
         append(ws, [d["direction"], *[d[k] for k in keys]])
     append(ws, [TOTAL, *[sum((d[k] for d in directions), Decimal(0)) for k in keys]])
-    _format(ws, money=(2, 4, 6, 7, 8), rate=None, widths=(22, 12, 10, 16, 12, 20, 14, 14))
+    _format(ws, money=(2, 4, 6, 7, 8), rate=None, widths=(22, 12, 9, 14, 10, 16, 12, 12))
 
     ws = wb.create_sheet("版本历史")
     _title(ws, f"{ref.region_name}{ref.year}年度入库文件及版本（报告期 {period}）", 8)
-    append(ws, ["序号", "报告期", "版本", "状态", "文件", "接收时间（UTC）", "运行号", "SHA-256"])
+    append(ws, ["序号", "报告期", "版本", "状态", "文件", when, "运行号", "SHA-256"])
     for h in submission_history(engine, ref.region_code, ref.year, period):
         append(ws, [h["project_no"], h["period"], h["version"], VERSION_LABELS[h["state"]],
-                   h["file_name"], h["received_at"], h["run_id"], h["sha256"]])  # fmt: skip
-    _format(ws, money=(), rate=None, widths=(6, 9, 6, 9, 30, 19, 7, 66))
+                   h["file_name"], local(h["received_at"], zone), h["run_id"], h["sha256"]])  # fmt: skip
+    _format(ws, money=(), rate=None, widths=(5, 8, 5, 8, 30, 17, 6, 66))
 
     return save(wb, path)
 
@@ -95,21 +124,27 @@ def _title(ws: Worksheet, text: str, columns: int) -> None:
     append(ws, [text])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
     ws["A1"].font = Font(bold=True, size=13)
-    ws["A1"].alignment = Alignment(horizontal="center")
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 def _format(ws: Worksheet, money: Sequence[int], rate: int | None, widths: Sequence[int]) -> None:
     for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.font = Font(bold=True, size=SIZE)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = _BOX
     for row in ws.iter_rows(min_row=3):
         for col in money:
             row[col - 1].number_format = MONEY
         if rate is not None:
             row[rate - 1].number_format = RATE
         for cell in row:
+            cell.font = Font(size=SIZE)
+            cell.border = _BOX
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
             if cell.is_date:
                 cell.number_format = "yyyy-mm-dd hh:mm:ss"
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = width
     ws.freeze_panes = "A3"
+    fit_rows(ws)
+    page_setup(ws, landscape=True, title_rows=(2, 2), one_page=False, last_column=len(widths))

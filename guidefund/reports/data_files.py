@@ -7,6 +7,7 @@ import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from guidefund.cells import csv_row
 from guidefund.evaluate.figures import Figures
@@ -23,22 +24,34 @@ from guidefund.reports.text import (
 )
 
 
-def write_json(path: Path, results: Sequence[IndicatorResult]) -> Path:
-    path.write_text(
-        json.dumps(indicators_json(results), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+def write_json(path: Path, fig: Figures) -> Path:
+    data = indicators_json(fig.results, fig.planned, fig.missing)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def write_csv(path: Path, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]) -> Path:
+def write_csv(path: Path, fig: Figures) -> Path:
+    """The 自评表 as CSV: the budget block, then the indicator table; while projects are missing
+    the first line says so and the last lines list them."""
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(csv_row(BUDGET_HEADER))
-        w.writerows(csv_row(r) for r in budget_lines(budget))
-        w.writerow([])
-        w.writerow(csv_row(COLUMNS))
-        w.writerows(csv_row(r) for r in table_rows(results))
+        if not fig.complete:
+            w.writerow(csv_row([fig.status, "表中数字只含已提交项目"]))
+            w.writerow([])
+        _csv_tables(w, fig.results, fig.budget)
+        if not fig.complete:
+            w.writerow([])
+            w.writerow(csv_row(["未计入的项目（序号）", "项目名称", "承担单位", "状态"]))
+            w.writerows(csv_row([p.no, p.name, p.unit, p.state]) for p in fig.missing)
     return path
+
+
+def _csv_tables(w: Any, results: Sequence[IndicatorResult], budget: Sequence[BudgetRow]) -> None:
+    w.writerow(csv_row(BUDGET_HEADER))
+    w.writerows(csv_row(r) for r in budget_lines(budget))
+    w.writerow([])
+    w.writerow(csv_row(COLUMNS))
+    w.writerows(csv_row(r) for r in table_rows(results))
 
 
 def figures_rows(fig: Figures) -> list[list[str]]:

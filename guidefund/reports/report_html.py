@@ -16,6 +16,8 @@ from pathlib import Path
 
 from guidefund.evaluate.figures import Figures
 from guidefund.evaluate.scores import score_text, signed
+from guidefund.htmlpage import page
+from guidefund.htmlpage import table as _table
 from guidefund.numbers import plain
 from guidefund.records import TOTAL
 from guidefund.reports.text import actual_cell, reason_cell, summary_text, target_cell
@@ -24,11 +26,6 @@ WIDTH, LABEL, ROW = 960, 330, 24
 PLOT = WIDTH - LABEL - 70
 COLOURS = {"miss": "#c0392b", "over": "#e67e22", "ok": "#2e8b57", "none": "#999999"}
 GRADE_COLOURS = ("#2e8b57", "#4f9fd6", "#e6b422", "#c0392b", "#bbbbbb")
-CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",SimSun,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:4px 8px}
-th{background:#eee}td.num{text-align:right}svg text{font-size:12px}h1{font-size:22px}
-"""
 
 
 def _axis_max(values: Sequence[Decimal], floor: Decimal, cap: Decimal) -> Decimal:
@@ -143,12 +140,6 @@ def _svg(ident: str, title: str, height: int, parts: list[str]) -> str:
     )
 
 
-def _table(ident: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table id="{ident}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
 def render_html(fig: Figures) -> str:
     ref, s = fig.ref, fig.scores
     title = f"{ref.year} 年度{ref.region_name}{ref.fund_name}绩效自评"
@@ -194,17 +185,26 @@ def render_html(fig: Figures) -> str:
         )  # fmt: skip
         for i, (by, rows) in enumerate(fig.groups.items())
     )
-    return (
-        f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
-        f'<p id="summary">{escape(summary_text(fig))}</p>'
+    partial, missing = "", ""
+    if not fig.complete:
+        partial = (
+            f'<p class="incomplete" id="status">{escape(fig.status)}：本页数字只含已提交项目，'
+            f"未计入的 {len(fig.missing)} 个项目列在页末。</p>"
+        )
+        missing = "<h2>未计入的项目</h2>" + _table(
+            "missing", ["序号", "项目名称", "承担单位", "状态"],
+            [[str(p.no), p.name, p.unit, p.state] for p in fig.missing],
+        )  # fmt: skip
+    return page(
+        title,
+        f'{partial}<p id="summary">{escape(summary_text(fig))}</p>'
         f"<h2>指标完成率</h2>{completion_chart(fig)}"
         f"<h2>各方向预算执行率</h2>{execution_chart(fig)}"
         f"<h2>项目自评等级分布</h2>{grade_chart(fig)}"
         f"<h2>资金情况（万元）</h2>{_table('budget', ['资金类别', '全年预算数（A）', '全年执行数（B）', '预算执行率（B/A）'], budget)}"
         f"<h2>绩效指标</h2>{_table('indicators', ['一级指标', '二级指标', '三级指标', '指标值', '全年实际完成值', '完成率', '偏差率', '未完成原因和改进措施'], indicators)}"
         f"<h2>得分（财预〔2020〕10号）</h2>{_table('scores', ['部分', '满分', '计算式', '得分', '自评得分', '差'], scores)}"
-        f"<h2>分组情况</h2>{groups}</body></html>\n"
+        f"<h2>分组情况</h2>{groups}{missing}",
     )
 
 

@@ -19,15 +19,9 @@ from sqlalchemy import Engine, func, select
 from guidefund.intake.template import prefill
 from guidefund.records import Finding, Submission
 from guidefund.reference import Reference, load_reference
-from guidefund.settings import Settings
 from guidefund.warehouse.db import make_engine, upgrade
 from guidefund.warehouse.models import Base
 from tests.pg import postgres_schema
-
-
-@pytest.fixture(scope="session")
-def ref() -> Reference:
-    return load_reference(Settings().reference_dir, 2024)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -225,3 +225,28 @@ def test_status_against_a_server_that_does_not_answer_says_which_setting_to_chec
     assert code == 2
     assert "无法连接仓库 postgresql+psycopg://gf:***@127.0.0.1:1/x" in err
     assert "请检查 GUIDEFUND_WAREHOUSE_URL" in err and "secret" not in err
+
+
+def test_the_consolidated_xlsx_shows_times_in_the_configured_zone_and_prints_landscape(
+    loaded: Engine, ref: Reference, tmp_path: Path
+) -> None:
+    """The warehouse stores UTC; the office reads 北京时间 (8 hours ahead)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from guidefund.warehouse import models as m
+
+    with loaded.connect() as conn:
+        stored = conn.execute(
+            select(m.Submission.received_at).where(m.Submission.file_name == "013_v2.xlsx")
+        ).scalar_one()
+    path = write_consolidated_xlsx(loaded, ref, tmp_path / "汇总表.xlsx", timezone="Asia/Shanghai")
+    wb = load_workbook(path)
+    ws = wb["汇总表"]
+    assert ws["J2"].value == "接收时间（北京时间）"
+    row = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == 13)
+    assert abs((row[9] - (stored + timedelta(hours=8))).total_seconds()) < 1
+    assert wb["版本历史"]["F2"].value == "接收时间（北京时间）"
+    assert [(s.page_setup.orientation, s.page_setup.fitToWidth, s.print_title_rows)
+            for s in wb.worksheets] == [("landscape", 1, "$2:$2")] * 3  # fmt: skip
