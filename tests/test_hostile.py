@@ -162,9 +162,9 @@ def test_no_workbook_guidefund_wrote_holds_a_formula(night: Night) -> None:
 
 def test_the_feedback_shows_formula_text_as_text(night: Night) -> None:
     ws = load_workbook(night.workdir / "quarantine" / "val_formula_text.xlsx.errors.xlsx").active
-    [value] = [row[3] for row in ws.iter_rows(min_row=2) if row[4].value == "read.number"]
-    assert (value.data_type, value.value) == ("s", '=HYPERLINK("http://evil.example","点此")')
-    assert value.quotePrefix
+    typed = '=HYPERLINK("http://evil.example","点此")'
+    [value] = [c for row in ws.iter_rows() for c in row if c.value == typed]
+    assert (value.data_type, value.quotePrefix) == ("s", True)
 
 
 def test_nothing_from_outside_the_inbox_reaches_any_output(night: Night) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from guidefund.cli.common import EXIT_ATTENTION, EXIT_OK, reference_for, settings_from
+from guidefund.cli.common import EXIT_ATTENTION, EXIT_OK, describe, reference_for, settings_from
 
 
 def cmd_custody(args: argparse.Namespace) -> int:
@@ -41,11 +41,14 @@ def cmd_custody(args: argparse.Namespace) -> int:
 
 
 def register(add: Callable[..., Any]) -> None:
-    p = add(
-        "custody",
-        "reconcile inbox, archive and quarantine against the receipts "
-        "(exit 1 naming each discrepancy)",
-        cmd_custody,
+    p = add("custody", "核对收件箱、存档和隔离区中的文件与接收记录是否一一相符", cmd_custody)
+    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出核对结果")
+    describe(
+        p,
+        "把收件箱（inbox/）、存档（archive/）和隔离区（quarantine/）中的文件与汇总库中的接收记录"
+        "逐一核对：每份收到的文件都应在其记录所说的位置（退回的文件旁应有问题清单），存档和隔离区中"
+        "不应有无记录的文件，也不应有尚未归档的记录（运行中断时由下一次运行补完）。",
+        examples=["guidefund custody --year 2024", "guidefund custody --json"],
+        exits={0: "全部相符", 1: "有不一致之处（逐条列出）", 2: "无法运行（一行说明原因）"},
     )
-    p.add_argument("--year", type=int)
-    p.add_argument("--json", action="store_true", help="print the reconciliation as JSON")
