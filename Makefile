@@ -29,6 +29,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/year_end_sql.py
 	$(BIN)/python benchmarks/prefect_server.py
 	$(BIN)/python benchmarks/printed_forms.py
+	$(BIN)/python benchmarks/nightly_scale.py
+	$(BIN)/python benchmarks/hostile.py
 
 clean:
 	rm -rf $(WORKDIR)

@@ -49,7 +49,7 @@ def run(tmp: Path, repeat: int) -> None:
     t_prefect_import, _ = timed(lambda: __import__("prefect"))
 
     from guidefund.intake.batch import read_batch, split
-    from guidefund.intake.custody import list_inbox
+    from guidefund.intake.inbox import scan_inbox
     from guidefund.intake.samples import write_samples
     from guidefund.reference import load_reference
     from guidefund.settings import Settings
@@ -58,7 +58,7 @@ def run(tmp: Path, repeat: int) -> None:
     ref = load_reference(settings.reference_dir, 2024)
     samples = tmp / "samples"
     t_gen, _ = timed(lambda: write_samples(ref, samples))
-    paths = list_inbox(samples)
+    paths = [e.path for e in scan_inbox(samples).files]
     n = len(paths)
 
     t_bare, _ = timed(lambda: bare_read(paths), repeat)

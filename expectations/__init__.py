@@ -12,6 +12,7 @@ import csv
 import json
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -28,6 +29,16 @@ SUBMISSION_SUITE = "submission.critical"
 WARNING_SUITE = "submission.warning"
 PLAN_SUITE = "plan.critical"
 CONSOLIDATED_SUITE = "consolidated.critical"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation of a run: its position in the suite, meta and failing rows."""
+
+    order: int
+    meta: dict[str, Any]
+    kwargs: dict[str, Any]
+    row_keys: tuple[int, ...]
 
 
 class DocsRun:

@@ -34,7 +34,7 @@ from great_expectations.data_context.types.resource_identifiers import (
     ValidationResultIdentifier,
 )
 
-from guidefund.expectations import DocsRun, load_suite, suite_data
+from guidefund.expectations import DocsRun, Failure, load_suite, suite_data
 from guidefund.expectations.offline import make_offline
 from guidefund.expectations.summary import (
     RUNS,
@@ -50,16 +50,6 @@ DATASOURCE = "guidefund"
 SITE = "guidefund"
 ROW_KEY = "row_key"
 _DETAIL: dict[str, Any] = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]}
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed expectation of a run: its position in the suite, meta and failing rows."""
-
-    order: int
-    meta: dict[str, Any]
-    kwargs: dict[str, Any]
-    row_keys: tuple[int, ...]
 
 
 @lru_cache(maxsize=1)

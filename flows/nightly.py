@@ -1,10 +1,12 @@
 """The nightly consolidation flow.
 
-Primary work (a failure stops the run: exit 2): check the disk and the plan → read the inbox →
-validate (one GX run per suite) → load → file away. Secondary work (a failure is one line saying
-what happens next, and the run goes on: exit 1): check the consolidation → alerts → 汇总表 →
-Data Docs → close the run record → artifacts → notification of new alerts. A stop (SIGTERM,
-SIGINT) ends the run at the next checkpoint between steps."""
+Primary work (a failure stops the run: exit 2): check the disk → finish what a killed run left →
+check the plan → scan and hash the inbox (known bytes are duplicates, unparsed) → per chunk: read
+(worker pool, or a Dask cluster) and validate (one GX run per suite) → decide versions → per chunk:
+load (one transaction) and file away. Secondary work (a failure is one line saying what happens
+next, and the run goes on: exit 1): check the consolidation → alerts → 汇总表 → Data Docs → close
+the run record → artifacts → notification of new alerts. A stop (SIGTERM, SIGINT) ends the run at
+the next checkpoint between steps."""
 
 from __future__ import annotations
 
@@ -17,8 +19,11 @@ from prefect import flow
 from guidefund.expectations import DocsRun
 from guidefund.faults import SecondarySteps, checkpoint, watch_stops
 from guidefund.flows import artifacts, tasks
+from guidefund.flows.scale import read_on_dask
+from guidefund.intake.night import Night, NightLock, load_chunks
+from guidefund.intake.readers import ReadLimits
+from guidefund.intake.rules import rules_version
 from guidefund.reference import load_reference
-from guidefund.reports.findings import finding_line
 
 UNTOUCHED = "收件箱文件未动，下次运行时处理"
 
@@ -38,6 +43,17 @@ class NightlySummary:
     data_docs: str = ""
     new_alerts: int = 0
     consolidated_xlsx: str = ""
+    # Every entry of the inbox this run saw → its one outcome: a receipt's state, or skipped,
+    # refused or deferred (left in the inbox) with the reason in `notes`.
+    outcomes: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    skipped: int = 0
+    refused: int = 0
+    deferred: int = 0
+    unfiled: dict[str, str] = field(default_factory=dict)  # receipts whose file could not move
+    recovered: int = 0  # files a killed earlier run had receipted, filed by this one
+    chunks: int = 0
+    workers: int = 0
     # One line per secondary step that failed, saying what happens next.
     problems: list[str] = field(default_factory=list)
 
@@ -60,84 +76,89 @@ def nightly_consolidation(
     settings = tasks.settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
     url, current = settings.database_url, period or str(ref.year)
+    limits = ReadLimits.of(settings, ref)
     tasks.check_disk(settings)
-    checkpoint("打开仓库", UNTOUCHED)
-    run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
-    docs = DocsRun(f"nightly-consolidation-{run_id}")
-    try:
-        checkpoint("核对计划", UNTOUCHED)
-        tasks.check_plan(ref, docs)
-        checkpoint("读取收件箱", UNTOUCHED)
-        subs = tasks.read_inbox(settings.inbox, ref)
-        history = tasks.read_history(url, ref)
-        checkpoint("校验", UNTOUCHED)
-        accepted, rejected, warnings = tasks.validate_batch(subs, ref, settings, history, docs)
-        checkpoint("入库", UNTOUCHED)
-        loaded = tasks.load_submissions(url, ref, run_id, accepted, rejected, warnings)
-        # At once: a file the warehouse has recorded should not wait in the inbox for another run.
-        tasks.file_inbox(settings, accepted, rejected, loaded.duplicates)
-    except BaseException as exc:
-        tasks.close_failed(url, run_id, exc)
-        raise
-    summary = NightlySummary(
-        run_id=run_id,
-        year=ref.year,
-        received=loaded.received,
-        accepted=loaded.accepted,
-        rejected=loaded.rejected,
-        duplicate=loaded.duplicate,
-        superseded=loaded.superseded,
-        rejected_files={
-            s.file_name: [finding_line(f) for f in fs]
-            for s, fs in rejected
-            if s.file_name not in loaded.duplicates
-        },
-        warnings=sum(f.file not in loaded.duplicates for f in warnings),
-    )
-    later = SecondarySteps(
-        f"文件已入库并归档（接收 {loaded.accepted}，退回 {loaded.rejected}），其余步骤下次运行时补做",
-        on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
-    )
-    problems = later.run(
-        "汇总检查",
-        lambda: tasks.check_consolidated(url, ref, current, docs),
-        [],
-        "汇总检查未能完成（{}），下次运行时重新检查",
-    )
-    summary.consolidated_findings = [f.message for f in problems]
-    new_alerts = later.run(
-        "计算预警",
-        lambda: tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today()),
-        None,
-        "预警未能计算（{}），下次运行时重新计算",
-    )
-    summary.new_alerts = len(new_alerts or [])
-    table = later.run(
-        "汇总表",
-        lambda: tasks.write_consolidated(
-            url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
-        ),
-        None,
-        "汇总表未能写出（{}），下次运行时重写；现在也可运行 guidefund status --xlsx 文件名",
-    )
-    summary.consolidated_xlsx = str(table or "")
-    summary.data_docs = later.run(
-        "校验报告",
-        lambda: tasks.build_docs(
-            docs, settings.data_docs, settings.data_docs_keep_runs, settings.timezone
-        ),
-        "",
-        "校验报告（Data Docs）未能生成（{}），下次运行时生成新的报告",
-    )
-    # A run whose alerts were not evaluated must not count as the latest alerting run: the
-    # weekly digest would then see no open alert.
-    status = "succeeded" if new_alerts is not None else "failed"
-    later.run(
-        "关闭运行记录",
-        lambda: tasks.finish(url, run_id, status, "；".join(later.lines)[:500] or None),
-        None,
-        "运行记录未能关闭（{}），不影响已入库的数据",
-    )
+    with NightLock(settings.workdir) as lock:
+        checkpoint("打开仓库", UNTOUCHED)
+        run_id = tasks.open_warehouse(url, ref, "nightly-consolidation")
+        lock.hold(run_id)
+        night = Night(settings, ref, url, limits, rules_version(ref, limits))
+        night.run_id = run_id
+        docs = DocsRun(f"nightly-consolidation-{run_id}")
+        try:
+            tasks.recover_custody(night, lock.previous)
+            checkpoint("核对计划", UNTOUCHED)
+            tasks.check_plan(ref, docs, settings.workdir, night.rules)
+            checkpoint("读取收件箱", UNTOUCHED)
+            chunks = tasks.plan_night(night)
+            night.history = tasks.read_history(url, ref) if chunks else []
+            for index in range(chunks):
+                checkpoint("读取与校验", UNTOUCHED)
+                if settings.dask_address:
+                    read_on_dask(night, index)
+                else:
+                    tasks.read_chunk(night, index)
+                tasks.validate_chunk(night, index, docs)
+            tasks.decide_versions(night)
+            places = tasks.list_places(settings)
+            for chunk in load_chunks(night.spill, chunks, night.versions, night.plan, places):
+                # Each chunk is loaded and filed away whole: a stop waits for the chunk to end.
+                checkpoint("入库", "已完成的批次已入库并归档，其余文件留在收件箱，下次运行时处理")
+                tasks.load_chunk(night, chunk)
+                tasks.file_chunk(night, chunk)
+        except BaseException as exc:
+            tasks.close_failed(url, run_id, exc)
+            raise
+        finally:
+            night.close()
+        summary = _summary(night)
+        later = SecondarySteps(
+            f"文件已入库并归档（接收 {summary.accepted}，退回 {summary.rejected}），"
+            "其余步骤下次运行时补做",
+            on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
+        )
+        problems = later.run(
+            "汇总检查",
+            lambda: tasks.check_consolidated(
+                url, ref, current, docs, settings.workdir, night.rules
+            ),
+            [],
+            "汇总检查未能完成（{}），下次运行时重新检查",
+        )
+        summary.consolidated_findings = [f.message for f in problems]
+        new_alerts = later.run(
+            "计算预警",
+            lambda: tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today()),
+            None,
+            "预警未能计算（{}），下次运行时重新计算",
+        )
+        summary.new_alerts = len(new_alerts or [])
+        table = later.run(
+            "汇总表",
+            lambda: tasks.write_consolidated(
+                url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
+            ),
+            None,
+            "汇总表未能写出（{}），下次运行时重写；现在也可运行 guidefund status --xlsx 文件名",
+        )
+        summary.consolidated_xlsx = str(table or "")
+        summary.data_docs = later.run(
+            "校验报告",
+            lambda: tasks.build_docs(
+                docs, settings.data_docs, settings.data_docs_keep_runs, settings.timezone
+            ),
+            "",
+            "校验报告（Data Docs）未能生成（{}），下次运行时生成新的报告",
+        )
+        # A run whose alerts were not evaluated must not count as the latest alerting run: the
+        # weekly digest would then see no open alert.
+        status = "succeeded" if new_alerts is not None else "failed"
+        later.run(
+            "关闭运行记录",
+            lambda: tasks.finish(url, run_id, status, "；".join(later.lines)[:500] or None),
+            None,
+            "运行记录未能关闭（{}），不影响已入库的数据",
+        )
     summary.problems = later.lines
     later.run(
         "发布运行结果",
@@ -154,3 +175,29 @@ def nightly_consolidation(
     later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
     summary.problems = later.lines
     return summary
+
+
+def _summary(night: Night) -> NightlySummary:
+    """The run's primary outcome as the CLI prints it and the artifacts show it; the secondary
+    steps fill in the rest."""
+    total = {k: sum(getattr(r, k) for r in night.results)
+             for k in ("received", "accepted", "rejected", "duplicate", "superseded")}  # fmt: skip
+    notes = {name: why for name, (_, why) in night.plan.notes.items()}
+    outcomes = night.outcomes()
+    kinds = list(outcomes.values())
+    return NightlySummary(
+        run_id=night.run_id,
+        year=night.ref.year,
+        **total,
+        rejected_files=night.rejected_files,
+        warnings=night.warnings,
+        outcomes=outcomes,
+        notes=notes,
+        skipped=kinds.count("skipped"),
+        refused=kinds.count("refused"),
+        deferred=kinds.count("deferred"),
+        unfiled=dict(night.unfiled),
+        recovered=night.recovered,
+        chunks=night.chunks,
+        workers=night.workers,
+    )

@@ -10,6 +10,7 @@ budget. File tasks are retried by Prefect on transient file-share errors only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ from prefect.cache_policies import NO_CACHE
 
 from guidefund.expectations import DocsRun
 from guidefund.faults import Fault, explain, is_transient_io
-from guidefund.intake.batch import batch_findings, read_batch, split, warnings_of
-from guidefund.intake.custody import file_away, list_inbox
+from guidefund.intake.batch import batch_findings, split, warnings_of
+from guidefund.intake.custody import Places
+from guidefund.intake.night import Checked, LoadChunk, Night
 from guidefund.intake.space import space_problem
 from guidefund.notify import Delivery, deliver_alerts
-from guidefund.records import Finding, Submission
+from guidefund.records import Finding
 from guidefund.reference import Reference
 from guidefund.settings import Settings, get_settings
 from guidefund.warehouse.db import describe_error, engine_for, retrying, warehouse_step
@@ -94,18 +96,80 @@ class PlanInvalid(ValueError):
 
 
 @task(name="check-plan", cache_policy=NO_CACHE, timeout_seconds=300)
-def check_plan(ref: Reference, docs: DocsRun) -> None:
-    """plan.critical over the year's reference data: one GX run; stop the run if it fails."""
+def check_plan(ref: Reference, docs: DocsRun, workdir: Path | None = None, rules: str = "") -> None:
+    """plan.critical over the year's reference data: one GX run, unless these very rules passed
+    it before (intake.memo); stop the run if it fails."""
+    from guidefund.intake.memo import Memo
+
+    memo = Memo(workdir) if workdir is not None and rules else None
+    if memo is not None and memo.get("plan.critical", rules) == []:
+        return
     from guidefund.intake.validate import validate_plan
 
     problems = validate_plan(ref, docs)
     if problems:
         raise PlanInvalid("；".join(f.message for f in problems))
+    if memo is not None:
+        memo.put("plan.critical", rules, [])
 
 
-@task(name="read-inbox", timeout_seconds=900, **IO)
-def read_inbox(inbox: Path, ref: Reference) -> list[Submission]:
-    return read_batch(list_inbox(inbox), ref)
+@task(name="recover-custody", timeout_seconds=900, **IO)
+def recover_custody(night: Night, previous: int | None) -> int:
+    """Before anything else: a run killed earlier is marked failed, and the files it had
+    receipted but not filed away are filed now (its receipts are the journal). Returns how
+    many were filed."""
+    from guidefund.intake.custody import replay
+    from guidefund.warehouse.custody import mark_runs_interrupted
+
+    def write_feedback(path: Path, findings: Sequence[Finding]) -> Path:
+        # imported only when a rejected file is filed (openpyxl costs ~0.5 s to import)
+        from guidefund.reports.feedback_xlsx import write_feedback as write
+
+        return write(path, findings)
+
+    engine = engine_for(night.url)
+    if previous is not None and previous != night.run_id:
+        retrying(night.url, "标记中断的运行", lambda: mark_runs_interrupted(
+            engine, [previous], "中断：运行被终止，由下一次运行完成归档"
+        ))  # fmt: skip
+    settings = night.settings
+    filed = retrying(night.url, "补做归档", lambda: replay(
+        engine, settings.workdir, settings.inbox, night.ref.region_code, write_feedback
+    ))  # fmt: skip
+    night.recovered = len(filed.done)
+    night.unfiled.update(filed.failed)
+    return night.recovered
+
+
+@task(name="plan-night", timeout_seconds=900, **IO)
+def plan_night(night: Night) -> int:
+    """Scan the inbox, hash every file, set known bytes aside (no parsing), cut the rest into
+    chunks. Returns the number of chunks to read."""
+    from guidefund.intake.inbox import scan_inbox
+    from guidefund.intake.night import Spill
+    from guidefund.intake.night import plan_night as plan
+    from guidefund.warehouse.custody import known_bytes
+
+    settings, ref = night.settings, night.ref
+    known = retrying(
+        night.url,
+        "查找已收文件",
+        lambda: known_bytes(engine_for(night.url), ref.region_code, ref.year, night.rules),
+    )
+    night.plan = plan(scan_inbox(settings.inbox), known, settings.chunk_files,
+                      night.limits.guard.file_bytes)  # fmt: skip
+    spill = settings.workdir / ".spill"
+    Spill.clear(spill)
+    night.spill = Spill(spill, on_disk=night.chunks > 1)
+    return night.chunks
+
+
+@task(name="read-chunk", cache_policy=NO_CACHE, timeout_seconds=3600)
+def read_chunk(night: Night, index: int) -> int:
+    """Read one chunk in the worker pool (a crash or a hang costs one file, as a finding; so
+    this task is not retried). Returns the number of files read."""
+    night.read[index] = night.read_chunk(index)
+    return len(night.read[index])
 
 
 @task(name="read-history", timeout_seconds=within(300), **WAREHOUSE)
@@ -117,45 +181,91 @@ def read_history(url: str, ref: Reference) -> list[dict[str, object]]:
     return current_submissions(engine_for(url), ref.region_code, ref.year)
 
 
-@task(name="validate-batch", cache_policy=NO_CACHE, timeout_seconds=900)
-def validate_batch(
-    subs: list[Submission],
-    ref: Reference,
-    settings: Settings,
-    history: list[dict[str, object]],
-    docs: DocsRun,
-) -> tuple[list[Submission], list[tuple[Submission, list[Finding]]], list[Finding]]:
-    """One GX run per suite over the whole batch: accepted, rejected (with every finding) and
-    the accepted files' warnings."""
+@task(name="validate-chunk", cache_policy=NO_CACHE, timeout_seconds=900)
+def validate_chunk(night: Night, index: int, docs: DocsRun) -> int:
+    """One GX run per suite over the chunk: accepted, rejected (with every finding) and the
+    accepted files' warnings, kept for the load. Returns the number of files rejected."""
+    from guidefund.intake.night import accepted_keys
     from guidefund.intake.outliers import Thresholds
 
-    found = batch_findings(subs, ref, Thresholds.of(settings), history, docs)
+    subs = night.read.pop(index)
+    found = batch_findings(subs, night.ref, Thresholds.of(night.settings), night.history, docs)
     accepted, rejected = split(subs, found)
-    return accepted, rejected, warnings_of(subs, found)
+    checked = Checked(accepted, rejected, warnings_of(subs, found))
+    night.keys.append(accepted_keys(checked))
+    night.spill.put(index, checked)
+    return len(rejected)
 
 
-@task(name="load-batch", timeout_seconds=within(600), **WAREHOUSE)
-@warehouse_step("入库")
-def load_submissions(
-    url: str,
-    ref: Reference,
-    run_id: int,
-    accepted: list[Submission],
-    rejected: list[tuple[Submission, list[Finding]]],
-    warnings: list[Finding] | None = None,
-):  # type: ignore[no-untyped-def]
+@task(name="list-archive", timeout_seconds=300, **IO)
+def list_places(settings: Settings) -> Places:
+    """What archive/ and quarantine/ hold: one listing each, so filing decides every
+    destination without a stat or a hash per file."""
+    return Places.list(settings.workdir)
+
+
+@task(name="decide-versions", cache_policy=NO_CACHE, timeout_seconds=300)
+def decide_versions(night: Night) -> int:
+    """Of two versions of one project and period tonight, the later 填报日期 wins, then the
+    later modification time; an exact tie is a conflict for both. Returns the conflicts."""
+    from guidefund.intake.night import decide_versions as decide
+
+    night.versions = decide(night.keys)
+    return len(night.versions.conflicts)
+
+
+@task(name="load-chunk", timeout_seconds=within(900), **WAREHOUSE)
+def load_chunk(night: Night, chunk: LoadChunk) -> int:
+    """One transaction: the chunk's submissions, facts, findings and receipts (each with the
+    destination of its file). Returns the number of files receipted."""
+    from guidefund.reports.findings import finding_line
     from guidefund.warehouse.load import load_batch
 
-    return load_batch(engine_for(url), ref, run_id, accepted, rejected, findings=warnings or ())
+    result = retrying(night.url, "入库", lambda: load_batch(
+        engine_for(night.url), night.ref, night.run_id, chunk.accepted, chunk.rejected,
+        findings=chunk.warnings, duplicates=chunk.duplicates, rules_version=night.rules,
+        destinations=chunk.destinations,
+    ))  # fmt: skip
+    night.results.append(result)
+    night.states.update(result.states)
+    duplicates = set(result.duplicates)
+    for sub, findings in chunk.rejected:
+        if sub.file_name not in duplicates:
+            night.rejected_files[sub.file_name] = [finding_line(f) for f in findings]
+    night.warnings += sum(f.file not in duplicates for f in chunk.warnings)
+    return result.received
+
+
+@task(name="file-chunk", timeout_seconds=900, **IO)
+def file_chunk(night: Night, chunk: LoadChunk) -> int:
+    """Move the chunk's files to their receipts' destinations (renames), write each rejected
+    file's feedback workbook, then mark the receipts filed. Returns the files filed."""
+    from guidefund.intake.custody import file_away
+    from guidefund.reports.feedback_xlsx import write_feedback
+    from guidefund.warehouse.load import mark_filed
+
+    settings = night.settings
+    filed = file_away(settings.workdir, settings.inbox, chunk.to_file, write_feedback)
+    retrying(
+        night.url, "记录归档", lambda: mark_filed(engine_for(night.url), night.run_id, filed.done)
+    )
+    night.unfiled.update(filed.failed)
+    return len(filed.done)
 
 
 @task(name="check-consolidated", timeout_seconds=within(300), **WAREHOUSE)
 @warehouse_step("汇总检查")
 def check_consolidated(
-    url: str, ref: Reference, period: str, docs: DocsRun | None = None
+    url: str,
+    ref: Reference,
+    period: str,
+    docs: DocsRun | None = None,
+    workdir: Path | None = None,
+    rules: str = "",
 ) -> list[Finding]:
-    """consolidated.critical over the current accepted versions: one GX run."""
-    from guidefund.intake.validate import validate_consolidated
+    """consolidated.critical over the current accepted versions: one GX run, unless the same
+    rows were judged under the same rules before (their findings are kept, intake.memo)."""
+    from guidefund.intake.memo import Memo, key_of
     from guidefund.warehouse.queries import current_submissions
 
     rows = []
@@ -163,25 +273,29 @@ def check_consolidated(
         project = ref.project(r["project_no"])
         if r["period"] == period:
             rows.append({**r, "category": project.category if project else ""})
-    return validate_consolidated(rows, ref, docs)
+    memo = Memo(workdir) if workdir is not None and rules else None
+    key = key_of(rules, period, sorted((r["project_no"], r["category"], str(r["allocation"]))
+                                       for r in rows))  # fmt: skip
+    if memo is not None and (known := memo.get("consolidated.critical", key)) is not None:
+        return known
+    from guidefund.intake.validate import validate_consolidated
 
-
-@task(name="file-away", timeout_seconds=600, **IO)
-def file_inbox(
-    settings: Settings,
-    accepted: list[Submission],
-    rejected: list[tuple[Submission, list[Finding]]],
-    duplicates: tuple[str, ...],
-) -> None:
-    from guidefund.reports.feedback_xlsx import write_feedback
-
-    file_away(settings.archive, settings.quarantine, accepted, rejected, duplicates, write_feedback)
+    found = validate_consolidated(rows, ref, docs)
+    if memo is not None:
+        memo.put("consolidated.critical", key, found)
+    return found
 
 
 @task(name="build-data-docs", timeout_seconds=300, **IO)
 def build_docs(docs: DocsRun, directory: Path, keep: int, timezone: str) -> str:
     """The run's Great Expectations Data Docs in <workdir>/data_docs (the newest `keep` runs
-    kept); the path of the run's Chinese summary page."""
+    kept); the path of the run's Chinese summary page. A run that validated nothing (no new
+    file, plan and consolidated set judged before) gets its summary page saying so, without
+    importing GX."""
+    if not docs.results:
+        from guidefund.expectations.summary import save_quiet_run
+
+        return str(save_quiet_run(directory, docs.name, timezone))
     from guidefund.expectations.runner import build_data_docs
 
     return str(build_data_docs(docs, directory, keep, timezone).summary)

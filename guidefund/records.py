@@ -39,17 +39,24 @@ class Finding:
 
 @dataclass
 class Submission:
-    """One workbook as read: typed values by field key and the cell each came from."""
+    """One workbook as read: typed values by field key and the cell each came from.
+
+    `name` is how the file is known on receipts and findings: its path inside the inbox
+    ('unit/046.xlsx'), or its own name when it was read from elsewhere; `modified` its
+    modification time (seconds since the epoch), which decides between two versions of one
+    project filled on the same day."""
 
     path: Path
     sha256: str
     values: dict[str, Value] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)
     problems: list[Finding] = field(default_factory=list)
+    name: str = ""
+    modified: float | None = None
 
     @property
     def file_name(self) -> str:
-        return self.path.name
+        return self.name or self.path.name
 
     @property
     def project_no(self) -> int | None:

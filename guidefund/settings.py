@@ -110,6 +110,65 @@ class Settings(BaseSettings):
         description="Where new alerts go: an http(s) webhook (JSON POST), smtp://user:pass@host:port/?from=..&to=.., or any Apprise URL; empty means <workdir>/alerts.log.",
     )
 
+    # Reading (issue 9 and 10): every limit a hostile file meets before and while it is parsed.
+    read_workers: int = Field(
+        0,
+        ge=0,
+        description="Worker processes that read and parse files; 0 means one per core, 1 reads in the run's own process (no isolation).",
+    )
+    read_max_file_mb: int = Field(
+        20, ge=1, description="A file larger than this (MiB) is refused unread (read.too_large)."
+    )
+    read_max_unpacked_mb: int = Field(
+        64,
+        ge=1,
+        description="A workbook whose parts add up to more than this once unzipped (MiB) is refused (read.too_large).",
+    )
+    read_max_ratio: int = Field(
+        100,
+        ge=1,
+        description="A part compressed more than this many times is refused as a decompression bomb (read.too_large).",
+    )
+    read_max_parts: int = Field(
+        200,
+        ge=1,
+        description="A workbook with more parts (zip members) is refused (read.too_large).",
+    )
+    read_max_rows: int = Field(
+        200,
+        ge=1,
+        description="A sheet whose used range (its <dimension> or any cell with content) reaches below this row is refused (read.too_large); never less than the template's last row.",
+    )
+    read_max_columns: int = Field(
+        26,
+        ge=1,
+        description="A sheet whose used range reaches right of this column (26 = Z) is refused (read.too_large); never less than the template's last column.",
+    )
+    read_memory_mb: int = Field(
+        512,
+        ge=64,
+        description="Address-space limit of each reading worker (MiB); a file that needs more costs that file (read.crashed), not the run.",
+    )
+    read_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="A file still being parsed after this many seconds is given up (read.timeout).",
+    )
+    chunk_files: int = Field(
+        5000,
+        ge=1,
+        description="Files read, validated and loaded together; each chunk is one transaction, so a night of 50,000 files never sits in memory at once.",
+    )
+    dask_address: str = Field(
+        "",
+        description="tcp://host:8786 of a Dask scheduler: the nightly flow reads its chunks on that cluster (prefect-dask); empty means the local worker pool.",
+    )
+    dask_chunk_files: int = Field(
+        250,
+        ge=1,
+        description="Files per read task sent to the Dask cluster (bytes travel with the task).",
+    )
+
     @property
     def inbox(self) -> Path:
         return self.workdir / "inbox"

@@ -142,6 +142,8 @@ def test_check_and_nightly_give_a_file_the_same_findings_history_included(
     from guidefund.expectations import DocsRun
     from guidefund.flows import tasks
     from guidefund.intake.batch import read_batch
+    from guidefund.intake.night import Night
+    from guidefund.intake.readers import ReadLimits
     from guidefund.intake.workbook import read_submission
     from guidefund.reports.findings import finding_line
     from guidefund.settings import Settings
@@ -166,12 +168,13 @@ def test_check_and_nightly_give_a_file_the_same_findings_history_included(
 
     settings = Settings(workdir=work)
     subs = read_batch([path], ref)
-    history = tasks.read_history.fn(settings.database_url, ref)
-    accepted, rejected, warnings = tasks.validate_batch.fn(
-        subs, ref, settings, history, DocsRun("same")
-    )
-    assert (len(accepted), rejected) == (1, [])
-    nightly = [finding_line(f) for f in warnings]
+    night = Night(settings, ref, settings.database_url, ReadLimits.of(settings, ref), "rules")
+    night.history = tasks.read_history.fn(settings.database_url, ref)
+    night.read[0] = subs
+    tasks.validate_chunk.fn(night, 0, DocsRun("same"))
+    checked = night.spill.get(0)
+    assert (len(checked.accepted), checked.rejected) == (1, [])
+    nightly = [finding_line(f) for f in checked.warnings]
     assert out.splitlines() == [*nightly, "again.xlsx：可以接收（1 条提醒）"]
     assert len(nightly) == 1
     assert (

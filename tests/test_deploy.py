@@ -201,12 +201,12 @@ def test_every_task_the_deployments_run_has_a_timeout_and_retries_only_transient
         if isinstance(t, Task)
     }
 
-    assert "load-batch" in found and "notify-alerts" in found and "send-digest" in found
+    assert "load-chunk" in found and "notify-alerts" in found and "send-digest" in found
     assert {n for n, t in found.items() if not t.timeout_seconds} == set()
     assert {
         n for n, t in found.items() if t.retries and t.retry_condition_fn is not retry_transient
     } == set()
-    assert found["validate-batch"].retries == 0
+    assert found["validate-chunk"].retries == found["read-chunk"].retries == 0
 
 
 # ---------------------------------------------------------------- retries against a real lock

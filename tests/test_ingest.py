@@ -7,6 +7,7 @@ PostgreSQL, twice."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,7 +19,9 @@ from sqlalchemy import create_engine, text
 
 from guidefund.expectations import rule_name
 from guidefund.intake.batch import read_batch, split, warnings_of
-from guidefund.intake.custody import file_away, list_inbox
+from guidefund.intake.custody import DUPLICATE as COPY
+from guidefund.intake.custody import REJECTED, Places, ToFile, file_away
+from guidefund.intake.inbox import scan_inbox
 from guidefund.intake.workbook import read_submission
 from guidefund.records import CRITICAL, WARNING, Finding
 from guidefund.reference import Reference
@@ -70,6 +73,16 @@ def mixed_inbox(sample_dir: Path, source: Path) -> dict[str, Path]:
     return {p.name: p for p in sorted(source.iterdir())}
 
 
+def drop(files: dict[str, Path], inbox: Path) -> None:
+    """Copy the files into the inbox; the resubmission was saved a minute after the first
+    version (same 填报日期), so it is the later version whatever the copy order."""
+    inbox.mkdir(exist_ok=True)
+    for name, path in files.items():
+        shutil.copy(path, inbox / name)
+    first = (inbox / RESUBMISSION.replace("_v2", "")).stat().st_mtime
+    os.utime(inbox / RESUBMISSION, (first + 60, first + 60))
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -102,9 +115,7 @@ def two_runs(
     snapshots = []
     summaries = []
     for _ in range(2):
-        inbox.mkdir(exist_ok=True)
-        for name, path in files.items():
-            shutil.copy(path, inbox / name)
+        drop(files, inbox)
         summaries.append(nightly_consolidation(year=2024, workdir=str(workdir)))
         snapshots.append(snapshot(workdir, url))
     return workdir, files, url, summaries, snapshots
@@ -220,28 +231,41 @@ def test_warnings_of_accepted_files_are_stored_for_the_alerts(two_runs) -> None:
 
 
 def test_the_run_summary_says_where_its_data_docs_are(two_runs) -> None:
+    """The first run validated the files and the plan; the second got the same bytes (known,
+    not validated again) under the same rules: its summary page says nothing new was checked."""
     workdir, _, _, (first, second), _ = two_runs
     runs = (workdir / "data_docs" / "runs").resolve()
-    for summary in (first, second):
-        page = Path(summary.data_docs)
+    pages = {s.run_id: Path(s.data_docs) for s in (first, second)}
+    for run_id, page in pages.items():
         assert page.parent == runs
-        assert page.name.endswith(f"-nightly-consolidation-{summary.run_id}.html")
-        html = page.read_text(encoding="utf-8")
-        assert "submission.critical" in html and "plan.critical" in html
-    index = (workdir / "data_docs" / "index.html").read_text(encoding="utf-8")
-    assert f"nightly-consolidation-{first.run_id}" in index
-    assert f"nightly-consolidation-{second.run_id}" in index
+        assert page.name.endswith(f"-nightly-consolidation-{run_id}.html")
+    html = pages[first.run_id].read_text(encoding="utf-8")
+    assert "submission.critical" in html and "plan.critical" in html
+    quiet = pages[second.run_id].read_text(encoding="utf-8")
+    assert "没有需要校验的新内容" in quiet and "submission.critical" not in quiet
+    assert f"nightly-consolidation-{first.run_id}" in (
+        workdir / "data_docs" / "index.html"
+    ).read_text(encoding="utf-8")
+    listed = (runs / "index.html").read_text(encoding="utf-8")
+    assert f"nightly-consolidation-{first.run_id}" in listed
+    assert f"nightly-consolidation-{second.run_id}" in listed
 
 
 # ----------------------------------------------------------------------------- plain functions
 
 
-def test_the_inbox_lists_submissions_only(tmp_path: Path) -> None:
+def test_the_inbox_lists_submissions_and_notes_everything_else(tmp_path: Path) -> None:
     for name in ("b.xlsx", "a.xlsx", "~$a.xlsx", ".hidden", "a.xlsx.errors.xlsx"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "folder").mkdir()
-    assert [p.name for p in list_inbox(tmp_path)] == ["a.xlsx", "b.xlsx"]
-    assert list_inbox(tmp_path / "missing") == []
+    scan = scan_inbox(tmp_path)
+    assert [e.name for e in scan.files] == ["a.xlsx", "b.xlsx"]
+    assert {name: outcome for name, (outcome, _) in scan.notes.items()} == {
+        "~$a.xlsx": "skipped",
+        ".hidden": "skipped",
+        "a.xlsx.errors.xlsx": "skipped",
+    }
+    assert scan_inbox(tmp_path / "missing").files == []
 
 
 def _finding(file: str, rule: str, severity: str = CRITICAL) -> Finding:
@@ -265,32 +289,37 @@ def test_split_rejects_on_any_critical_finding_and_keeps_warnings_apart(
     assert [(f.file, f.rule) for f in warnings_of(subs, found)] == [(a, "satisfaction_low")]
 
 
-def test_a_duplicate_whose_bytes_are_kept_leaves_the_inbox(tmp_path: Path, sample_dir: Path,
-                                                          ref: Reference) -> None:  # fmt: skip
-    inbox, archive, quarantine = (tmp_path / d for d in ("inbox", "archive", "quarantine"))
+def test_a_duplicate_whose_bytes_are_kept_leaves_the_inbox(
+    tmp_path: Path, sample_dir: Path
+) -> None:
+    inbox = tmp_path / "inbox"
     inbox.mkdir()
-    first = Path(shutil.copy(sample(sample_dir, "001"), inbox / "first.xlsx"))
-    [sub] = read_batch([first], ref)
-    file_away(archive, quarantine, [sub], [], [], write_feedback)
-    again = Path(shutil.copy(sample(sample_dir, "001"), inbox / "again.xlsx"))
-    [dup] = read_batch([again], ref)
-    file_away(archive, quarantine, [dup], [], ["again.xlsx"], write_feedback)
+    digest = sha(sample(sample_dir, "001"))
+    (tmp_path / "archive").mkdir()
+    shutil.copy(sample(sample_dir, "001"), tmp_path / "archive" / f"{digest}.xlsx")
+    shutil.copy(sample(sample_dir, "001"), inbox / "again.xlsx")
+    dest = Places.list(tmp_path).for_duplicate(digest, "again.xlsx", None, "accepted")
+
+    filed = file_away(tmp_path, inbox, [ToFile("again.xlsx", COPY, dest)], write_feedback)
+
+    assert (filed.done, filed.failed) == (["again.xlsx"], {})
     assert list(inbox.iterdir()) == []
-    assert [p.name for p in archive.iterdir()] == [f"{sub.sha256}.xlsx"]
+    assert [p.name for p in (tmp_path / "archive").iterdir()] == [f"{digest}.xlsx"]
 
 
 def test_a_duplicate_whose_bytes_are_not_kept_is_archived_not_deleted(
-    tmp_path: Path, sample_dir: Path, ref: Reference
+    tmp_path: Path, sample_dir: Path
 ) -> None:
     """The warehouse knows the bytes, but the archive lost them: keep this copy."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    path = Path(shutil.copy(sample(sample_dir, "001"), inbox / "again.xlsx"))
-    [dup] = read_batch([path], ref)
-    file_away(
-        tmp_path / "archive", tmp_path / "quarantine", [dup], [], ["again.xlsx"], write_feedback
-    )
-    assert [p.name for p in (tmp_path / "archive").iterdir()] == [f"{dup.sha256}.xlsx"]
+    shutil.copy(sample(sample_dir, "001"), inbox / "again.xlsx")
+    digest = sha(inbox / "again.xlsx")
+    dest = f"archive/{digest}.xlsx"
+
+    file_away(tmp_path, inbox, [ToFile("again.xlsx", COPY, dest)], write_feedback)
+
+    assert [p.name for p in (tmp_path / "archive").iterdir()] == [f"{digest}.xlsx"]
 
 
 def test_a_rejected_file_with_a_taken_name_is_quarantined_beside_the_first(
@@ -305,14 +334,9 @@ def test_a_rejected_file_with_a_taken_name_is_quarantined_beside_the_first(
             Path(shutil.copy(sample(sample_dir, "133"), inbox / "x.xlsx")), "资金情况", C5=value
         )
         [sub] = read_batch([path], ref)
-        file_away(
-            tmp_path / "archive",
-            quarantine,
-            [],
-            [(sub, [_finding("x.xlsx", "r")])],
-            [],
-            write_feedback,
-        )
+        dest = Places.list(tmp_path).for_rejected(sub.sha256, "x.xlsx")
+        item = ToFile("x.xlsx", REJECTED, dest, [_finding("x.xlsx", "r")])
+        assert file_away(tmp_path, inbox, [item], write_feedback).done == ["x.xlsx"]
         subs.append(sub)
     second = f"x.{subs[1].sha256[:8]}.xlsx"
     assert sorted(p.name for p in quarantine.iterdir()) == sorted(

@@ -90,7 +90,7 @@ def test_a_number_too_large_to_be_real_or_stored_is_refused(typed: object) -> No
     """A count above 2^31 would break the PostgreSQL load of the whole batch."""
     with pytest.raises(nz.Refused) as refused:
         nz.count(typed, "人次")
-    assert refused.value.rule == "read.too_large"
+    assert refused.value.rule == "read.number_out_of_range"
 
 
 def test_scientific_notation_is_not_a_number_a_unit_types() -> None:

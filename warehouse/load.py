@@ -11,19 +11,28 @@ year):
 * an accepted file for a project and period that already has a current version becomes
   version n+1 and the earlier one turns *superseded*; within a batch, later files win and the
   earlier ones are receipted as superseded;
-* a rejected file is stored with its findings and no facts;
+* a rejected file is stored with its findings and no facts. Its bytes count as known only
+  under the rules it was rejected by (`rules_version`): sent again after the reference data,
+  the suites or the reading limits changed, it is validated again, and the stored submission
+  takes the new outcome (accepted: versioned, with facts; rejected again: new findings);
 * a file this run already receipted (a retried load task) is not received again: its recorded
   state is returned.
+
+Files the caller already knows to be duplicates (their hash was looked up before parsing, see
+known_bytes) are passed as `duplicates`: bare records that only get a receipt. Each receipt
+carries where its file goes (`destinations`), so the receipt is the custody journal filing
+away completes (mark_filed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from guidefund import records
 from guidefund.reference import Reference
@@ -51,6 +60,8 @@ class LoadResult:
     duplicate: int
     superseded: int
     duplicates: tuple[str, ...] = ()
+    # Every file's state, by name (not compared: the counts and names above say the same).
+    states: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _now() -> datetime:
@@ -80,27 +91,38 @@ def load_batch(
     accepted: Sequence[records.Submission],
     rejected: Sequence[tuple[records.Submission, Sequence[records.Finding]]],
     findings: Sequence[records.Finding] = (),
+    duplicates: Sequence[records.Submission] = (),
+    rules_version: str | None = None,
+    destinations: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Store one run's files, their receipts, facts and findings in one transaction; add the
     outcome to the run's counts. Findings are matched to submissions by file name; those of
-    duplicate files are already stored and are skipped."""
+    duplicate files are already stored and are skipped. Later files of `accepted` win over
+    earlier ones of the same project and period."""
     for sub in accepted:
         if sub.project_no is None or sub.period is None:
             raise ValueError(f"{sub.file_name}: an accepted submission needs project_no and period")
     received = [(s, m.ACCEPTED) for s in accepted] + [(s, m.REJECTED) for s, _ in rejected]
+    received += [(s, m.DUPLICATE) for s in duplicates]
     names = [s.file_name for s, _ in received]
     if len(set(names)) < len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"一个批次中文件名重复：{', '.join(twice)}")
+    where_to = destinations or {}
     with engine.begin() as conn:
         ensure_reference_data(conn, ref)
         before = _receipted(conn, run_id)
         S = m.Submission
         in_year = (S.region_code == ref.region_code, S.year == ref.year)
-        stored: dict[str, int | None] = {
-            sha: i for sha, i in conn.execute(select(S.sha256, S.id).where(*in_year))
+        stored = {
+            sha: (i, state, rules)
+            for sha, i, state, rules in conn.execute(
+                select(S.sha256, S.id, S.state, S.rules_version).where(*in_year)
+            )
         }
+        ids: dict[str, int | None] = {sha: i for sha, (i, _, _) in stored.items()}
         fresh: list[tuple[records.Submission, str]] = []
+        again: set[str] = set()  # rejected before under other rules: validated again now
         new: list[records.Submission] = []
         for sub, state in received:
             if sub.file_name in before:
@@ -108,30 +130,41 @@ def load_batch(
                     raise ValueError(f"{sub.file_name}: 本次运行已收到同名但内容不同的文件")
                 continue
             new.append(sub)
-            if sub.sha256 not in stored:
-                stored[sub.sha256] = None
+            if state == m.DUPLICATE:
+                continue
+            known = stored.get(sub.sha256)
+            if known is None:
+                stored[sub.sha256] = (None, state, rules_version)
+                fresh.append((sub, state))
+            elif known[1] == m.REJECTED and known[2] != rules_version and sub.sha256 not in again:
+                again.add(sub.sha256)
                 fresh.append((sub, state))
 
         rows, superseded = _versioned_rows(conn, ref, run_id, fresh)
-        bulk_insert(conn, m.Submission, rows)
+        for row in rows:
+            row["rules_version"] = rules_version
+        bulk_insert(conn, m.Submission, [r for r in rows if r["sha256"] not in again])
+        _update_again(conn, ref, [r for r in rows if r["sha256"] in again])
         # Keys back by content: SHA-256 is unique per region and year.
-        stored.update(
-            conn.execute(select(S.sha256, S.id).where(*in_year, S.run_id == run_id)).all()
-        )
-        by_file = {row["file_name"]: stored[row["sha256"]] for row in rows}
-        state_of = {row["file_name"]: row["state"] for row in rows}
+        ids.update(conn.execute(select(S.sha256, S.id).where(*in_year, S.run_id == run_id)).all())
+        by_file = {s.file_name: ids[s.sha256] for s, _ in fresh}
+        state_of = {s.file_name: row["state"] for (s, _), row in zip(fresh, rows, strict=True)}
         _insert_facts(conn, ref, [(s, by_file[s.file_name]) for s, st in fresh if st == m.ACCEPTED])
         problems = [f for _, fs in rejected for f in fs] + list(findings)
         skip = {s.file_name for s, _ in received} - set(by_file)
         _insert_findings(conn, ref, run_id, _unique(problems), by_file, skip)
-        now = rows[0]["received_at"] if rows else _now()
+        now = _now()
         receipts = [
             {"run_id": run_id, "region_code": ref.region_code, "year": ref.year,
              "file_name": sub.file_name, "sha256": sub.sha256, "received_at": now,
              "state": state_of.get(sub.file_name, m.DUPLICATE),
-             "submission_id": stored[sub.sha256]}
+             "submission_id": ids.get(sub.sha256), "modified_at": _utc(sub.modified),
+             "destination": where_to.get(sub.file_name), "filed_at": None}
             for sub in new
         ]  # fmt: skip
+        missing = [r["file_name"] for r in receipts if r["submission_id"] is None]
+        if missing:
+            raise ValueError(f"duplicates of bytes never stored: {', '.join(missing[:5])}")
         bulk_insert(conn, m.Receipt, receipts)
 
         n_facts = sum(1 for _, st in fresh if st == m.ACCEPTED)
@@ -158,6 +191,53 @@ def load_batch(
         engine, [m.Submission.__table__, *(t.__table__ for t in FACTS), m.Receipt.__table__]
     )
     return _outcome(received, before, {r["file_name"]: r["state"] for r in receipts}, superseded)
+
+
+def _utc(timestamp: float | None) -> datetime | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
+
+
+def short_name(name: str, limit: int = 255) -> str:
+    """`name` when it fits a column of `limit` characters, else its start and end around a
+    hash of the whole (the full name stays on the receipt)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    keep = limit - len(digest) - 2
+    return f"{name[: keep // 2]}…{digest}…{name[len(name) - (keep - keep // 2) :]}"[:limit]
+
+
+def _update_again(conn: Connection, ref: Reference, rows: Sequence[dict[str, Any]]) -> None:
+    """A stored rejected submission validated again under new rules takes its new outcome."""
+    if not rows:
+        return
+    S = m.Submission
+    keys = ("project_no", "period", "version", "template_version", "state", "run_id",
+            "rules_version", "received_at")  # fmt: skip
+    stmt = (
+        update(S)
+        .where(S.region_code == ref.region_code, S.year == ref.year, S.sha256 == bindparam("sha"))
+        .values({k: bindparam(f"v_{k}") for k in keys})
+    )
+    params = [{"sha": r["sha256"], **{f"v_{k}": r[k] for k in keys}} for r in rows]
+    conn.execute(stmt, params)
+
+
+def mark_filed(engine: Engine, run_id: int, names: Sequence[str]) -> None:
+    """Record that these receipts' files are where their `destination` says."""
+    if not names:
+        return
+    R = m.Receipt
+    stmt = (
+        update(R)
+        .where(R.run_id == run_id, R.file_name == bindparam("name"))
+        .values(filed_at=bindparam("at"))
+    )
+    now = _now()
+    with engine.begin() as conn:
+        conn.execute(stmt, [{"name": n, "at": now} for n in names])
 
 
 def _receipted(conn: Connection, run_id: int) -> dict[str, tuple[str, str]]:
@@ -187,6 +267,7 @@ def _outcome(
         duplicates=tuple(
             s.file_name for (s, _), st in zip(received, states, strict=True) if st == m.DUPLICATE
         ),
+        states={s.file_name: st for (s, _), st in zip(received, states, strict=True)},
     )
 
 
@@ -262,7 +343,7 @@ def _versioned_rows(
                 "period": sub.period,
                 "version": version,
                 "template_version": None if template is None else str(template),
-                "file_name": sub.file_name,
+                "file_name": short_name(sub.file_name),
                 "sha256": sub.sha256,
                 "received_at": now,
                 "state": state,

@@ -36,6 +36,10 @@ RATE = Numeric(9, 4)
 PERCENT = Numeric(12, 4)
 AMOUNT = Numeric(18, 4)
 
+# A file's name on receipts and findings is its path inside the inbox ('unit/046.xlsx'): a
+# sub-folder and a name each up to the file system's 255 bytes fit.
+NAME = String(1024)
+
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 SUPERSEDED = "superseded"
@@ -204,11 +208,14 @@ class Submission(Base):
     period: Mapped[str | None] = mapped_column(String(7))
     version: Mapped[int | None] = mapped_column(Integer)
     template_version: Mapped[str | None] = mapped_column(String(50))
-    file_name: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(String(255))  # shortened when longer (load.short_name)
     sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     state: Mapped[str] = mapped_column(String(12))
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id"), index=True)
+    # The rules a rejection was decided under (reference data, suites, reading limits): the
+    # same bytes sent again are validated again once these change (guidefund.intake.rules).
+    rules_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class Receipt(Base):
@@ -219,6 +226,12 @@ class Receipt(Base):
     `submission_id` is the stored submission holding those bytes (for a duplicate, the earlier
     one), so the state a file's content is in *now* is a join away. load_batch always sets it;
     it may be empty so that a file whose bytes never became a submission can still be receipted.
+
+    The receipt is also the custody journal: `file_name` is where the file was in the inbox,
+    `destination` where it goes (relative to the working directory: archive/<sha256>.xlsx,
+    quarantine/<path>, or for a duplicate where its bytes are already kept), and `filed_at`
+    stays empty until it is there. Receipt and destination are written in the load's
+    transaction, so a run killed before filing away is finished by the next one.
     """
 
     __tablename__ = "receipt"
@@ -228,16 +241,25 @@ class Receipt(Base):
         CheckConstraint(
             "state IN ('accepted', 'rejected', 'duplicate', 'superseded')", name="state"
         ),
+        Index(
+            "ix_receipt_unfiled",
+            "region_code",
+            sqlite_where=text("filed_at IS NULL"),
+            postgresql_where=text("filed_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
     region_code: Mapped[str] = mapped_column(String(12))
     year: Mapped[int] = mapped_column(Integer)
-    file_name: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(NAME)
     sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     state: Mapped[str] = mapped_column(String(12))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime)  # the file's mtime, UTC
+    destination: Mapped[str | None] = mapped_column(Text)
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC; empty = not filed yet
 
 
 def _submission_pk() -> Mapped[int]:
@@ -322,7 +344,7 @@ class Finding(Base):
     region_code: Mapped[str] = _region()
     year: Mapped[int] = _year()
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
-    file: Mapped[str] = mapped_column(String(255))
+    file: Mapped[str] = mapped_column(NAME)
     sheet: Mapped[str] = mapped_column(String(50))
     cell: Mapped[str] = mapped_column(String(20))
     field: Mapped[str] = mapped_column(String(50))

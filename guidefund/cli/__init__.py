@@ -32,6 +32,7 @@ COMMANDS = (
     "check",
     "nightly",
     "status",
+    "custody",
     "year_end",
     "audit",
     "reference",
@@ -49,7 +50,10 @@ HELP_EPILOG = """每个命令的用法、示例和退出码：guidefund 命令 -
   2  无法运行（一行说明原因）"""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `guidefund` parser; with `only`, just that command's (so running one command imports
+    one command module: `guidefund check` must not pay for the warehouse, openpyxl and the
+    reports every other command imports)."""
     parser = argparse.ArgumentParser(
         prog="guidefund",
         description="中央引导地方科技发展资金：填报模板、汇总入库、校验和年度自评。",
@@ -68,12 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     for name in COMMANDS:
-        importlib.import_module(f"guidefund.cli.{name}").register(add)
+        if only is None or name == only:
+            importlib.import_module(f"guidefund.cli.{name}").register(add)
     return parser
 
 
+def _command(argv: Sequence[str]) -> str | None:
+    """The command module `argv` names first, if any (options before it mean: parse it all)."""
+    first = argv[0].replace("-", "_") if argv else ""
+    return first if first in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command(argv)).parse_args(argv)
     settings = _settings(args)
     console.setup(settings)
     stdout = sys.stdout

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from guidefund.cli.common import (
@@ -56,6 +58,16 @@ def print_problems(lines: list[str]) -> None:
         print(f"guidefund: {line}", file=sys.stderr)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_RECEIVED = {"skipped": "跳过", "refused": "拒收", "deferred": "留待下次"}
+
+
+def shown(text: str) -> str:
+    """A file name or line as printed: control characters escaped, so a name cannot forge
+    or erase console lines."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -63,13 +75,26 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
     print(
         f"汇总运行 #{summary['run_id']}：收到 {summary['received']} 个文件，接收 {summary['accepted']}，"
         f"退回 {summary['rejected']}，重复 {summary['duplicate']}，被替代 {summary['superseded']}"
+        + "".join(
+            f"，{label} {summary.get(k, 0)}" for k, label in _NOT_RECEIVED.items() if summary.get(k)
+        )
     )
+    if summary.get("recovered"):
+        print(f"  已完成上次中断运行的归档：{summary['recovered']} 个文件")
+    outcomes = summary.get("outcomes", {})
+    for name, why in summary.get("notes", {}).items():
+        print(f"  {_NOT_RECEIVED.get(outcomes.get(name, ''), '未读取')} {shown(name)}：{why}")
+    for name, why in summary.get("unfiled", {}).items():
+        print(f"  未能归档 {shown(name)}：{shown(why)}（留在收件箱，下次运行重试）")
     for name, lines in summary["rejected_files"].items():
-        print(f"  退回 {name}（共 {len(lines)} 条）：")
+        print(f"  退回 {shown(name)}（共 {len(lines)} 条）：")
         for line in lines[:SHOWN]:
-            print(f"    {line}")
+            print(f"    {shown(line)}")
         if len(lines) > SHOWN:
-            print(f"    …还有 {len(lines) - SHOWN} 条，全部见 quarantine/ 中的 {name}.errors.xlsx")
+            from guidefund.intake.custody import fits
+
+            feedback = shown(fits(PurePosixPath(name).name + ".errors.xlsx"))
+            print(f"    …还有 {len(lines) - SHOWN} 条，全部见 quarantine/ 中的 {feedback}")
     for message in summary["consolidated_findings"]:
         print(f"  汇总检查：{message}")
     print(f"  提醒 {summary['warnings']} 条，新预警 {summary['new_alerts']} 条")

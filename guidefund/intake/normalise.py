@@ -149,7 +149,9 @@ def number(raw: object, unit: str = "") -> Decimal:
 
 def _in_range(value: Decimal, raw: object) -> Decimal:
     if not value.is_finite() or abs(value) >= TOO_LARGE:
-        raise Refused("read.too_large", f"数值过大（{clean_text(raw)}），请核对单位和位数")
+        raise Refused(
+            "read.number_out_of_range", f"数值过大（{clean_text(raw)}），请核对单位和位数"
+        )
     return value
 
 

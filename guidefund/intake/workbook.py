@@ -21,21 +21,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.cell import coordinate_from_string
 from python_calamine import CalamineSheet, CalamineWorkbook
 
 from guidefund.expectations import SUBMISSION_SUITE, Context, meta_of, render
+from guidefund.intake import guard
 from guidefund.intake import normalise as nz
 from guidefund.records import CRITICAL, WARNING, Finding, Submission, Value
 from guidefund.reference import Field, Reference
 
 TEMPLATE_KEY = "template_version"
 TEMPLATE_RULE = "template_version_accepted"
-NOT_WORKBOOK = "read.not_workbook"
+NOT_WORKBOOK = guard.NOT_WORKBOOK
 SHEET_MISSING = "read.sheet_missing"
+# What the reading workers report when a file kills its worker or outlives the time limit.
+CRASHED = "read.crashed"
+TIMEOUT = "read.timeout"
+FAILED = "read.failed"
 # Files with one of these findings are not validated further (nothing in them can be trusted).
-FATAL_RULES = frozenset({NOT_WORKBOOK, TEMPLATE_RULE})
+FATAL_RULES = frozenset({TEMPLATE_RULE, CRASHED, TIMEOUT, FAILED, *guard.RULES})
 
 Rows = list[list[object]]
 
@@ -73,11 +76,16 @@ def layout(fields: tuple[Field, ...]) -> dict[str, tuple[Spot, ...]]:
 _LAYOUTS: dict[int, tuple[tuple[Field, ...], dict[str, tuple[Spot, ...]]]] = {}
 
 
+def cell_position(cell: str) -> tuple[int, int]:
+    """'C12' → (11, 2), 0-based row and column (openpyxl's helpers cost a numpy import)."""
+    return guard.parse_ref(cell)
+
+
 def _layout(fields: tuple[Field, ...]) -> dict[str, tuple[Spot, ...]]:
     sheets: dict[str, list[Spot]] = {}
     for f in fields:
-        letter, row = coordinate_from_string(f.cell)
-        spot = Spot(f, row - 1, column_index_from_string(letter) - 2, label_key(f.label))
+        row, col = cell_position(f.cell)
+        spot = Spot(f, row, col - 1, label_key(f.label))
         sheets.setdefault(f.sheet, []).append(spot)
     return {name: tuple(spots) for name, spots in sheets.items()}
 
@@ -202,7 +210,7 @@ class _Grid:
 
 @lru_cache(maxsize=4096)
 def _address(r: int, c: int) -> str:
-    return f"{get_column_letter(c + 1)}{r + 1}"
+    return f"{guard.column_letters(c)}{r + 1}"
 
 
 def _read_field(sub: Submission, ref: Reference, sheet: str, grid: _Grid, spot: Spot) -> None:
@@ -289,6 +297,23 @@ def parse_value(raw: object, f: Field, year: int) -> Value:
     if f.kind == "date":
         return nz.a_date(raw)
     if f.kind == "grade":
-        return nz.grade(raw)
+        return _fits(f, nz.grade(raw))
     text = nz.clean_text(raw)
-    return nz.halfwidth(text) if text is not None and f.key == TEMPLATE_KEY else text
+    return _fits(f, nz.halfwidth(text) if text is not None and f.key == TEMPLATE_KEY else text)
+
+
+# Text the warehouse stores in bounded columns (warehouse/models.py; a test keeps the two in
+# step): longer text is a finding here, not a failed transaction for the whole chunk there.
+# Any other text is bounded by what one Excel cell holds.
+TEXT_LIMITS = {"contact": 100, "phone": 50, "self_grade": 10, "template_version": 50}
+CELL_TEXT_MAX = 32_767
+
+
+def _fits(f: Field, text: str | None) -> str | None:
+    limit = TEXT_LIMITS.get(f.key, CELL_TEXT_MAX)
+    if text is not None and len(text) > limit:
+        raise nz.Refused(
+            "read.text_too_long",
+            f"最多 {limit} 个字符，填写了 {len(text)} 个字符；请删减后重新报送",
+        )
+    return text
