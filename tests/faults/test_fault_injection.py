@@ -520,7 +520,7 @@ def test_sigint_with_the_temporary_prefect_api_stops_cleanly_and_leaves_no_serve
     h.no_traceback(done)
     assert done.code == 2
     assert done.console == [
-        "guidefund: 已停止（收到 SIGINT），在「校验」之前停止；收件箱文件未动，下次运行时处理"
+        "guidefund: 已停止（收到 SIGINT），在「读取与校验」之前停止；收件箱文件未动，下次运行时处理"
     ]
     untouched(case)
     assert done.processes and h.survivors(done.processes) == []
