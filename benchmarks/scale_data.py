@@ -1,5 +1,5 @@
 """Nights of many distinct submissions, written fast: a synthetic year whose plan repeats the
-real one until it has N projects (data/reference/2024 copied, plan.csv, category_budget.csv
+real one until it has N projects (data/reference/650000/2024 copied, plan.csv, category_budget.csv
 and region.csv recomputed so the reference check passes), and N workbooks made by templating
 the bytes of one real workbook per original project (project number and name changed in the
 sheet XML, the zip rebuilt), not by openpyxl per file.

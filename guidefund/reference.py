@@ -1,4 +1,5 @@
-"""The year's reference data (data/reference/<year>/*.csv), read and checked.
+"""A region's reference data for a year (data/reference/<region-code>/<year>/*.csv), read and
+checked.
 
 Everything the pipeline knows about a year lives in those files: the allocation plan, the
 category budget, the region's targets with their aggregation rules, the template's fields, the
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -173,6 +175,12 @@ class Reference:
     region_code: str
     region_name: str
     fund_name: str
+    # Wording from region.csv: 地区简称 (新疆), 全域称谓 (全区 / 全省 / 全市), 中央主管部门 and
+    # 省级主管部门 (the 自评表's 地方主管部门).
+    region_short: str
+    region_whole: str
+    central_department: str
+    local_department: str
     annual_amount: Decimal
     central_amount: Decimal
     local_amount: Decimal
@@ -212,6 +220,10 @@ class Reference:
             if f.key == key:
                 return f
         raise KeyError(key)
+
+    def stem(self, period: str | None = None) -> str:
+        """How the region and year (or period) appear in output file names: 新疆_2024."""
+        return f"{self.region_short}_{period or self.year}"
 
     def text(self, key: str, default: str = "") -> str:
         """A fixed text of report_rules.csv, or `default` when the year does not give it."""
@@ -291,9 +303,117 @@ class _Row:
             return 0
 
 
-def load_reference(reference_dir: Path, year: int) -> Reference:
-    """Read data/reference/<year>/ and check it; raise ReferenceError listing every problem."""
-    return _load(reference_dir.resolve() / str(year), year)
+def available(reference_dir: Path) -> list[tuple[str, int, Path]]:
+    """Every (region code, year, directory) under the root: <root>/<region-code>/<year>/, and the
+    older layout <root>/<year>/ (its region is the one its region.csv names; '' if unreadable)."""
+    root = reference_dir.resolve()
+    found: list[tuple[str, int, Path]] = []
+    if not root.is_dir():
+        return found
+    for entry in sorted(root.iterdir()):
+        if not entry.is_dir():
+            continue
+        if _is_year(entry.name):
+            found.append((_region_code_of(entry), int(entry.name), entry))
+            continue
+        for sub in sorted(entry.iterdir()):
+            if sub.is_dir() and _is_year(sub.name):
+                found.append((entry.name, int(sub.name), sub))
+    return found
+
+
+def _is_year(name: str) -> bool:
+    return len(name) == 4 and name.isdigit()
+
+
+def _region_code_of(year_dir: Path) -> str:
+    try:
+        with (year_dir / "region.csv").open(encoding="utf-8-sig", newline="") as f:
+            row = next(csv.DictReader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return ""
+    return ((row or {}).get("地区代码") or "").strip()
+
+
+def year_dir_for(reference_dir: Path, year: int, region: str = "") -> Path:
+    """The directory holding `region`'s reference data for `year`: <root>/<region>/<year>/, or
+    <root>/<year>/ in the older layout. Without a region, the year's only region; a year that
+    several regions have, or none, is a ReferenceError saying which exist."""
+    root = reference_dir.resolve()
+    if region:
+        if (root / region / str(year)).is_dir():
+            return root / region / str(year)
+        for code, y, path in available(root):
+            if y == year and code == region:
+                return path
+        have = "、".join(sorted({str(y) for c, y, _ in available(root) if c == region}))
+        hint = f"（该地区已有：{have}）" if have else "（没有该地区的任何年度）"
+        raise ReferenceError(
+            root / region / str(year), [f"没有地区 {region} 的 {year} 年度参考数据目录{hint}"]
+        )
+    matches = [(c, p) for c, y, p in available(root) if y == year]
+    if len(matches) == 1:
+        return matches[0][1]
+    if not matches:
+        raise ReferenceError(root / str(year), [f"没有 {year} 年度的参考数据目录"])
+    codes = "、".join(sorted(c or str(p) for c, p in matches))
+    raise ReferenceError(
+        root / str(year), [f"有多个地区的 {year} 年度参考数据（{codes}）：请用 --region 指定地区"]
+    )
+
+
+def _years(reference_dir: Path, region: str) -> list[int]:
+    years = sorted({y for c, y, _ in available(reference_dir) if not region or c == region})
+    if not years:
+        where = f"地区 {region} 的" if region else "任何"
+        raise ReferenceError(reference_dir.resolve(), [f"没有{where}年度参考数据"])
+    return years
+
+
+def plan_year(reference_dir: Path, region: str, today: date, deadline: date | None = None) -> int:
+    """The plan year a command works on when given none: the latest year whose reference data
+    is present and which has begun by `today`, except that until the previous year's
+    submission deadline (`deadline`, else 31 January) the previous year's annual reports are
+    still coming in, so that year is the one. Before any present year begins: the earliest."""
+    years = _years(reference_dir, region)
+    begun = [y for y in years if y <= today.year]
+    if not begun:
+        return years[0]
+    year = begun[-1]
+    due = deadline or date(year, 1, 31)
+    if year == today.year and year - 1 in years and today <= due:
+        return year - 1
+    return year
+
+
+def closed_year(reference_dir: Path, region: str, today: date) -> int:
+    """The plan year that has just closed: the latest present year whose 31 December has come
+    (the scheduled year-end runs on 31 December, and again after the deadline)."""
+    years = _years(reference_dir, region)
+    closed = [y for y in years if date(y, 12, 31) <= today]
+    if not closed:
+        raise ReferenceError(
+            reference_dir.resolve(),
+            [f"{today.isoformat()} 时还没有已结束的计划年度（已有：{years}）"],
+        )
+    return closed[-1]
+
+
+def load_reference(reference_dir: Path, year: int, region: str = "") -> Reference:
+    """Read <root>/<region>/<year>/ (or the older <root>/<year>/) and check it; raise
+    ReferenceError listing every problem."""
+    year_dir = year_dir_for(reference_dir, year, region)
+    ref = _load(year_dir, year)
+    named = year_dir.parent.name  # the region's folder, or the root in the older layout
+    if year_dir.parent != reference_dir.resolve() and named != ref.region_code:
+        raise ReferenceError(
+            year_dir, [f"region.csv 的地区代码为 {ref.region_code}，目录为 {named}"]
+        )
+    if region and ref.region_code != region:
+        raise ReferenceError(
+            year_dir, [f"region.csv 的地区代码为 {ref.region_code}，所要的地区为 {region}"]
+        )
+    return ref
 
 
 @lru_cache(maxsize=8)
@@ -414,6 +534,10 @@ def _load(year_dir: Path, year: int) -> Reference:
         region_code=region["地区代码"],
         region_name=region["地区"],
         fund_name=region["项目名称"],
+        region_short=region["地区简称"] or texts.get("地区简称") or region["地区"],
+        region_whole=region["全域称谓"] or f"全{region['地区简称'] or region['地区']}",
+        central_department=region["中央主管部门"] or texts.get("中央主管部门", ""),
+        local_department=region["省级主管部门"] or texts.get("地方主管部门", ""),
         annual_amount=region.dec("年度金额（万元）"),
         central_amount=region.dec("中央补助（万元）"),
         local_amount=region.dec("地方资金（万元）"),

@@ -137,7 +137,7 @@ def test_a_year_end_run_shows_the_indicator_table_and_links_to_its_reports(
 ) -> None:
     from guidefund.records import IndicatorResult
 
-    xlsx = tmp_path / "reports" / "自评表_2024.xlsx"
+    xlsx = tmp_path / "reports" / "自评表_新疆_2024.xlsx"
     result = IndicatorResult(**INDICATOR) if as_object else INDICATOR
 
     found = artifacts_of(run_in_flow(lambda: artifacts.publish_year_end(2024, [result], [xlsx])))
@@ -157,5 +157,5 @@ def test_a_year_end_run_shows_the_indicator_table_and_links_to_its_reports(
     ]
     assert found["alerts-2024"] == "没有预警。"
     assert found["reports-2024"] == (
-        f"### 报告与校验\n\n- [自评表_2024.xlsx]({xlsx.resolve().as_uri()})\n"
+        f"### 报告与校验\n\n- [自评表_新疆_2024.xlsx]({xlsx.resolve().as_uri()})\n"
     )

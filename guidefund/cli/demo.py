@@ -9,7 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, describe, reference_for, run_flow, settings_from
+from guidefund.cli.common import (
+    EXIT_OK,
+    add_scope,
+    describe,
+    reference_for,
+    run_flow,
+    settings_from,
+)
 from guidefund.cli.nightly import print_problems, print_summary
 
 
@@ -82,7 +89,7 @@ def _shown(path: Path) -> str:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("demo", "演示：生成样例、运行两个流程并打印自评表", cmd_demo)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--seed", type=int, default=2024, help="样例的随机种子（默认 2024）")
     describe(
         p,

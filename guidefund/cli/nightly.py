@@ -13,6 +13,7 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
+    add_scope,
     describe,
     reference_for,
     run_flow,
@@ -106,7 +107,7 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("nightly", "立即汇总收件箱（每晚汇总流程）", cmd_nightly)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--json", action="store_true", help="以 JSON 打印运行摘要（供脚本使用）")
     describe(
         p,

@@ -7,15 +7,21 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from guidefund.cli.common import EXIT_FAILED, EXIT_OK, describe, settings_from
-from guidefund.reference import OPTIONAL_FILES, ReferenceError, load_reference
+from guidefund.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_scope,
+    describe,
+    reference_for,
+    settings_from,
+)
+from guidefund.reference import OPTIONAL_FILES, ReferenceError
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    year = args.year or settings.year
     try:
-        ref = load_reference(settings.reference_dir, year)
+        ref = reference_for(settings, args.year)
     except ReferenceError as exc:
         print(f"{exc.year_dir}：参考数据有 {len(exc.problems)} 处问题", file=sys.stderr)
         for problem in exc.problems:
@@ -35,7 +41,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 def register(add: Callable[..., Any]) -> None:
     p = add("reference", "检查某年度的参考数据（data/reference/<年度>/）", cmd_reference)
     p.add_argument("action", choices=["check"], help="check：检查每个文件")
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     describe(
         p,
         "读取并检查该年度的全部参考数据文件（计划、预算、指标、模板字段等），列出每个问题"

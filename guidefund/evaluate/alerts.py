@@ -112,7 +112,7 @@ def execution_alerts(
             ):
                 continue
             subject = ref.region_name if key == "region" else f"类别 {g.group}"
-            what = "全区" if key == "region" else f"{g.group}（{g.projects} 个项目）"
+            what = ref.region_whole if key == "region" else f"{g.group}（{g.projects} 个项目）"
             text = (
                 f"{what}截至 {period_label(period)} 资金执行率 {plain(g.execution_pct)}%（支出 {plain(g.spent)} / 安排 "
                 f"{plain(g.allocation)} 万元），低于{'年末要求' if rule == 'execution.year_end' else '序时进度减容差'} {plain(floor)}%。"

@@ -56,7 +56,7 @@ RED = RGBColor(0xC0, 0, 0)
 
 
 def short(fig: Figures) -> str:
-    return fig.text("地区简称", fig.ref.region_name)
+    return fig.ref.region_short
 
 
 def target_phrase(r: IndicatorResult) -> str:
