@@ -141,7 +141,7 @@ def indicator_alerts(
     for r in results:
         if not r.needs_explanation or r.completion_pct is None:
             continue
-        missed = r.completion_pct < HUNDRED
+        missed = r.met is False
         rule = "indicator.miss" if missed else "indicator.overrun"
         threshold = bands.get(r.target_text, under) if r.rule == "qualitative" else under
         threshold = threshold if missed else over
