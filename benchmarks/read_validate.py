@@ -69,9 +69,9 @@ def main() -> None:
 def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     from python_calamine import CalamineWorkbook
 
+    from guidefund.cli.common import reference_for
     from guidefund.intake.batch import read_batch
     from guidefund.intake.workbook import read_bytes
-    from guidefund.cli.common import reference_for
     from guidefund.settings import Settings
 
     settings = Settings(workdir=tmp / "work")
