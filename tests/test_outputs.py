@@ -372,7 +372,9 @@ def test_guidefund_year_end_writes_every_document_and_prints_the_scores(
         ["自评表_新疆_2024.xlsx", "自评表_新疆_2024.csv", "indicators.json", "绩效自评报告_新疆_2024_草稿.docx",
          "绩效自评_新疆_2024.html", "figures.csv", "figures.json"]
     )  # fmt: skip
-    assert all(f"已写出 {out / name}" in printed for name in ("figures.json", "绩效自评_新疆_2024.html"))
+    assert all(
+        f"已写出 {out / name}" in printed for name in ("figures.json", "绩效自评_新疆_2024.html")
+    )
     with engine.connect() as conn:
         raised = dict(conn.execute(select(m.Alert.rule, func.count()).group_by(m.Alert.rule)).all())
         run = conn.execute(select(m.Run.flow_name, m.Run.status).order_by(m.Run.id.desc())).first()
