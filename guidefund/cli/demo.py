@@ -36,10 +36,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(f"已在 {settings.inbox} 生成 {len(ref.plan)} 份样例填报（seed={args.seed}）")
             else:
                 print(f"{settings.archive} 已有入库文件，不再生成样例；重新汇总并出表")
-            summary = nightly_consolidation(year=ref.year, workdir=str(settings.workdir))
+            scope = {"year": ref.year, "workdir": str(settings.workdir), "region": ref.region_code}
+            summary = nightly_consolidation(**scope)
             print_summary(summary.as_dict(), as_json=False)
             print_problems(summary.problems)
-            return year_end_aggregation(year=ref.year, workdir=str(settings.workdir))
+            return year_end_aggregation(**scope)
 
         return go
 
@@ -53,11 +54,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"已写出 {path}")
     print_problems(done.problems)
     print()
-    print(next_steps(settings.workdir, ref.year))
+    print(next_steps(settings.workdir, ref.year, settings.region))
     return EXIT_OK
 
 
-def next_steps(workdir: Path, year: int) -> str:
+def next_steps(workdir: Path, year: int, region: str = "") -> str:
     """How to go on after the demo: `make demo` installs guidefund into .venv, which is not on
     the PATH, so the commands are shown with the path they run from (or how to activate it)."""
     bin_dir = Path(sys.executable).parent
@@ -68,6 +69,7 @@ def next_steps(workdir: Path, year: int) -> str:
         command = _shown(bin_dir / "guidefund")
         activate = f"或先执行 source {_shown(bin_dir / 'activate')}，之后直接输入 guidefund …"
     where = "" if workdir == Path("guidefund-work") else f" --workdir {workdir}"
+    where += f" --region {region}" if region else ""
     steps = [
         (f"{command} status --year {year}{where}", "各项目的报送状态"),
         (f"{command} check {workdir / 'inbox'}/", "检查单位交来的文件"),

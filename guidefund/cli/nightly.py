@@ -24,14 +24,14 @@ from guidefund.intake.space import space_problem
 from guidefund.settings import Settings
 
 
-def check_before_run(settings: Settings, year: int | None) -> int:
+def check_before_run(settings: Settings, year: int | None) -> tuple[str, int]:
     """What must hold before a run touches anything: the year's reference data reads whole,
-    and the disk has room. Raises (one line, exit 2); returns the year."""
+    and the disk has room. Raises (one line, exit 2); returns the region and year."""
     ref = reference_for(settings, year)
     problem = space_problem(settings.workdir, settings.inbox, settings.disk_margin_mb)
     if problem:
         raise Fault(problem)
-    return ref.year
+    return ref.region_code, ref.year
 
 
 SHOWN = 5  # problems printed per rejected file; the count of the rest follows
@@ -39,12 +39,14 @@ SHOWN = 5  # problems printed per rejected file; the count of the rest follows
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    year = check_before_run(settings, args.year)
+    region, year = check_before_run(settings, args.year)
 
     def start():  # type: ignore[no-untyped-def]
         from guidefund.flows.nightly import nightly_consolidation
 
-        return lambda: nightly_consolidation(year=year, workdir=str(settings.workdir))
+        return lambda: nightly_consolidation(
+            year=year, workdir=str(settings.workdir), region=region
+        )
 
     summary = run_flow(settings, start)
     print_summary(summary.as_dict(), args.json)

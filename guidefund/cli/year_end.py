@@ -28,7 +28,7 @@ def cmd_year_end(args: argparse.Namespace) -> int:
         from guidefund.flows.year_end import year_end_aggregation
 
         return lambda: year_end_aggregation(
-            year=ref.year, workdir=str(settings.workdir), out=args.out
+            year=ref.year, workdir=str(settings.workdir), out=args.out, region=ref.region_code
         )
 
     done = run_flow(settings, start)
