@@ -78,8 +78,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def year_of(settings: Settings, year: int | None, today: date | None = None) -> int:
     """The plan year: --year, else GUIDEFUND_YEAR, else the current plan year by the calendar."""
-    if year or settings.year:
-        return int(year or settings.year)  # type: ignore[arg-type]
+    chosen = year or settings.year
+    if chosen:
+        return chosen
     return plan_year(
         settings.reference_dir,
         settings.region,

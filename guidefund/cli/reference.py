@@ -24,6 +24,7 @@ from guidefund.reference import (
     scaffold,
     year_dir_for,
 )
+from guidefund.settings import Settings
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
@@ -51,7 +52,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return EXIT_ATTENTION if warnings else EXIT_OK
 
 
-def _new(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+def _new(args: argparse.Namespace, settings: Settings) -> int:
     region = settings.region
     if not region or not args.year or not args.from_year:
         print(
