@@ -164,8 +164,6 @@ def evaluate(
         if t.rule == "qualitative" and done is not None and wanted is not None:
             # A qualitative target is a band: reaching it (e.g. 95 % is still 稳步提升) is not a miss.
             needs = not met
-        elif met is False:
-            needs = True  # a missed target of 0 (完成率 0 %) is explained like any other miss
         results.append(
             IndicatorResult(
                 no=t.no,
