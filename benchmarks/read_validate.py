@@ -69,13 +69,13 @@ def main() -> None:
 def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     from python_calamine import CalamineWorkbook
 
+    from guidefund.cli.common import reference_for
     from guidefund.intake.batch import read_batch
     from guidefund.intake.workbook import read_bytes
-    from guidefund.reference import load_reference
     from guidefund.settings import Settings
 
     settings = Settings(workdir=tmp / "work")
-    ref = load_reference(settings.reference_dir, settings.year)
+    ref = reference_for(settings, None)  # the current plan year (the seed's, while it is alone)
     t_gen, paths = timed(lambda: write_files(ref, tmp / "files", n))
     t_import, _ = timed(lambda: __import__("guidefund.intake.validate"))
     from guidefund.expectations import SUBMISSION_SUITE, WARNING_SUITE, suite_data

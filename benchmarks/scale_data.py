@@ -1,5 +1,5 @@
 """Nights of many distinct submissions, written fast: a synthetic year whose plan repeats the
-real one until it has N projects (data/reference/2024 copied, plan.csv, category_budget.csv
+real one until it has N projects (data/reference/650000/2024 copied, plan.csv, category_budget.csv
 and region.csv recomputed so the reference check passes), and N workbooks made by templating
 the bytes of one real workbook per original project (project number and name changed in the
 sheet XML, the zip rebuilt), not by openpyxl per file.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from guidefund.intake.samples import write_samples  # noqa: E402
-from guidefund.reference import Reference, load_reference  # noqa: E402
+from guidefund.reference import Reference, load_reference, year_dir_for  # noqa: E402
 from guidefund.settings import Settings  # noqa: E402
 
 # Sample-generator files name the real projects; a synthetic year leaves them out.
@@ -49,7 +49,7 @@ def _money(value: Decimal) -> str:
 
 def synthetic_year(root: Path, projects: int, year: int = 2024) -> Reference:
     """<root>/<year>/: the real year's files with the plan repeated to `projects` projects."""
-    base = Settings().reference_dir / str(year)
+    base = year_dir_for(Settings().reference_dir, year)
     target = root / str(year)
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(base, target)
@@ -89,6 +89,9 @@ def synthetic_year(root: Path, projects: int, year: int = 2024) -> Reference:
                    "新上直接补助项目数": str(sum(v for (_, t, s), v in count.items() if t == "新上" and s == "直接补助")),
                    "新上后补助项目数": str(sum(v for (_, t, s), v in count.items() if t == "新上" and s == "后补助"))})  # fmt: skip
     _write(target / "region.csv", [region])
+    lines = _rows(base / "budget.csv")  # the 中央财政资金 line carries the whole plan
+    lines[0]["全年预算数（万元）"] = _money(total)
+    _write(target / "budget.csv", lines)
     return load_reference(root, year)
 
 

@@ -88,6 +88,11 @@ def synthetic_reference(
         counts=counts,
         plan=plan,
         budget=budget,
+        # the first budget line (中央财政资金) carries the whole plan, the others stay as they are
+        budget_lines=tuple(
+            replace(line, budget=annual) if i == 0 else line
+            for i, line in enumerate(base.budget_lines)
+        ),
     )
 
 

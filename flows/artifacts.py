@@ -27,15 +27,24 @@ from guidefund.warehouse.db import engine_for
 FIRST_PROBLEMS = 3  # a rejected file's first problems shown; the rest are in its .errors.xlsx
 
 
-def key_for(kind: str, year: int | None = None) -> str:
-    """Artifact keys may hold only lowercase letters, digits and dashes."""
-    return f"{kind}-{year}" if year is not None else kind
+def key_for(kind: str, scope: str | int | None = None) -> str:
+    """Artifact keys may hold only lowercase letters, digits and dashes; `scope` is the region
+    and year (`scope_of`), so regions do not overwrite each other's artifacts."""
+    return f"{kind}-{scope}" if scope is not None else kind
+
+
+def scope_of(region_code: str | None, year: int | None) -> str | None:
+    """'650000-2024': the region and year an artifact is about."""
+    if year is None:
+        return None
+    return f"{region_code}-{year}" if region_code else str(year)
 
 
 def run_summary(summary: Mapping[str, Any]) -> UUID:
     """One-row table: files received / accepted / rejected / duplicate / superseded."""
     row = {
         "运行": summary.get("run_id", ""),
+        "地区": summary.get("region_code", ""),
         "年度": summary.get("year", ""),
         "收到": summary.get("received", 0),
         "接收": summary.get("accepted", 0),
@@ -45,16 +54,16 @@ def run_summary(summary: Mapping[str, Any]) -> UUID:
     }
     return create_table_artifact(
         [row],
-        key=key_for("nightly-summary", summary.get("year")),
+        key=key_for("nightly-summary", scope_of(summary.get("region_code"), summary.get("year"))),
         description="汇总运行：收到、接收、退回、重复、被替代的文件数",
     )
 
 
 def rejected_files(
-    rejected: Mapping[str, Sequence[str]], year: int | None = None, first: int = FIRST_PROBLEMS
+    rejected: Mapping[str, Sequence[str]], scope: str | None = None, first: int = FIRST_PROBLEMS
 ) -> UUID:
     """The rejected files, each with its first problems (file, sheet!cell, rule, fix)."""
-    key = key_for("rejected-files", year)
+    key = key_for("rejected-files", scope)
     if not rejected:
         return create_markdown_artifact("本次没有退回的文件。", key=key, description="退回的文件")
     rows = [
@@ -63,9 +72,9 @@ def rejected_files(
     return create_table_artifact(rows, key=key, description="退回的文件及其首要问题")
 
 
-def alert_table(alerts: Sequence[Mapping[str, Any]], year: int | None = None) -> UUID:
+def alert_table(alerts: Sequence[Mapping[str, Any]], scope: str | None = None) -> UUID:
     """The alerts: severity, subject, rule, value against threshold, period, message."""
-    key = key_for("alerts", year)
+    key = key_for("alerts", scope)
     if not alerts:
         return create_markdown_artifact("没有预警。", key=key, description="预警")
     rows = [
@@ -83,7 +92,7 @@ def alert_table(alerts: Sequence[Mapping[str, Any]], year: int | None = None) ->
     return create_table_artifact(rows, key=key, description=f"预警 {len(rows)} 条")
 
 
-def indicator_table(results: Sequence[Any], year: int | None = None) -> UUID:
+def indicator_table(results: Sequence[Any], scope: str | None = None) -> UUID:
     """The indicator table: target, actual, completion and deviation, and whether to explain.
 
     `results` are flows.indicators.IndicatorResult objects or dicts with the same fields."""
@@ -104,18 +113,18 @@ def indicator_table(results: Sequence[Any], year: int | None = None) -> UUID:
             }
         )
     return create_table_artifact(
-        rows, key=key_for("indicators", year), description="区域绩效目标完成情况"
+        rows, key=key_for("indicators", scope), description="区域绩效目标完成情况"
     )
 
 
-def links(files: Sequence[Path], data_docs: Path | None = None, year: int | None = None) -> UUID:
+def links(files: Sequence[Path], data_docs: Path | None = None, scope: str | None = None) -> UUID:
     """Links to the written reports and to the Data Docs of the run's validation."""
     lines = [f"- [{Path(f).name}]({Path(f).resolve().as_uri()})" for f in files]
     if data_docs is not None:
         lines.append(f"- [校验报告 Data Docs]({Path(data_docs).resolve().as_uri()})")
     text = "\n".join(lines) if lines else "本次没有写出报告。"
     return create_markdown_artifact(
-        f"### 报告与校验\n\n{text}\n", key=key_for("reports", year), description="报告与校验"
+        f"### 报告与校验\n\n{text}\n", key=key_for("reports", scope), description="报告与校验"
     )
 
 
@@ -126,14 +135,14 @@ def publish_nightly(
     reports: Sequence[Path] = (),
 ) -> list[UUID]:
     """All artifacts of a nightly consolidation, from NightlySummary.as_dict() and its alerts."""
-    year = summary.get("year")
+    scope = scope_of(summary.get("region_code"), summary.get("year"))
     made = [
         run_summary(summary),
-        rejected_files(summary.get("rejected_files") or {}, year),
-        alert_table(alerts, year),
+        rejected_files(summary.get("rejected_files") or {}, scope),
+        alert_table(alerts, scope),
     ]
     if data_docs is not None or reports:
-        made.append(links(reports, data_docs, year))
+        made.append(links(reports, data_docs, scope))
     return made
 
 
@@ -142,9 +151,15 @@ def publish_year_end(
     results: Sequence[Any],
     files: Sequence[Path],
     alerts: Sequence[Mapping[str, Any]] = (),
+    region_code: str | None = None,
 ) -> list[UUID]:
     """All artifacts of a year-end aggregation: the indicator table, its alerts, its files."""
-    return [indicator_table(results, year), alert_table(alerts, year), links(files, None, year)]
+    scope = scope_of(region_code, year)
+    return [
+        indicator_table(results, scope),
+        alert_table(alerts, scope),
+        links(files, None, scope),
+    ]
 
 
 @task(name="publish-nightly-artifacts", cache_policy=NO_CACHE, timeout_seconds=120)
@@ -156,20 +171,32 @@ def nightly_artifacts(
     reports: Sequence[Path] = (),
 ) -> list[UUID]:
     """The nightly run's artifacts, with the alerts the run raised read from the warehouse."""
-    alerts = alert_rows(engine_for(url), year=summary.get("year"), run_id=run_id)
+    alerts = alert_rows(
+        engine_for(url),
+        region_code=summary.get("region_code"),
+        year=summary.get("year"),
+        run_id=run_id,
+    )
     return publish_nightly(summary, alerts, data_docs, reports)
 
 
 @task(name="publish-year-end-artifacts", cache_policy=NO_CACHE, timeout_seconds=120)
 def year_end_artifacts(
-    url: str, run_id: int, year: int, results: Sequence[Any], files: Sequence[Path]
+    url: str,
+    run_id: int,
+    year: int,
+    results: Sequence[Any],
+    files: Sequence[Path],
+    region_code: str | None = None,
 ) -> list[UUID]:
     """The year-end run's artifacts, with the alerts the run raised read from the warehouse."""
-    alerts = alert_rows(engine_for(url), year=year, run_id=run_id)
-    return publish_year_end(year, results, files, alerts)
+    alerts = alert_rows(engine_for(url), region_code=region_code, year=year, run_id=run_id)
+    return publish_year_end(year, results, files, alerts, region_code)
 
 
 @task(name="publish-alerts", cache_policy=NO_CACHE, timeout_seconds=120)
-def digest_artifacts(alerts: Sequence[Mapping[str, Any]], year: int | None = None) -> UUID:
-    """The open alerts as the digest's artifact."""
-    return alert_table(alerts, year)
+def digest_artifacts(
+    alerts: Sequence[Mapping[str, Any]], year: int | None = None, region_code: str | None = None
+) -> UUID:
+    """The open alerts of a region's year as the digest's artifact."""
+    return alert_table(alerts, scope_of(region_code, year))

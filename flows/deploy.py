@@ -45,7 +45,9 @@ class Plan:
 
 def plans(settings: Settings) -> list[Plan]:
     """The deployments guidefund serves, from settings; raises ValueError naming a bad setting."""
-    common = {"workdir": str(settings.workdir.resolve())}
+    # The region is a parameter of every deployment (empty: the only region with reference
+    # data); the year is not: each run takes it from the calendar (guidefund.reference).
+    common = {"workdir": str(settings.workdir.resolve()), "region": settings.region}
     found = [
         Plan(
             "nightly-consolidation",

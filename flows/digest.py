@@ -18,7 +18,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from guidefund.flows import artifacts
-from guidefund.flows.tasks import retry_transient, settings_for, within
+from guidefund.flows.tasks import reference_of, retry_transient, settings_for, within
 from guidefund.notify import digest_message, jsonable, send_message
 from guidefund.settings import Settings
 from guidefund.warehouse.alerts import latest_runs, open_alerts
@@ -34,6 +34,7 @@ IO: dict[str, Any] = dict(
 
 @dataclass
 class Digest:
+    region_code: str
     year: int
     open: list[dict[str, Any]]
     new: list[dict[str, Any]]
@@ -45,9 +46,9 @@ class Digest:
 
 @task(name="read-open-alerts", timeout_seconds=within(120), cache_policy=NO_CACHE)
 @warehouse_step("读取预警")
-def read_open_alerts(url: str, year: int) -> tuple[list[dict[str, Any]], bool]:
+def read_open_alerts(url: str, region_code: str, year: int) -> tuple[list[dict[str, Any]], bool]:
     engine = engine_for(url)
-    return open_alerts(engine, year), bool(latest_runs(engine))
+    return open_alerts(engine, region_code, year), bool(latest_runs(engine, region_code, year))
 
 
 @task(name="send-digest", timeout_seconds=120, **IO)
@@ -56,16 +57,21 @@ def send_digest(settings: Settings, title: str, text: str, payload: dict[str, An
 
 
 @flow(name="execution-alerts", log_prints=False)
-def execution_alerts(year: int | None = None, workdir: str | None = None, days: int = 7) -> Digest:
-    """Send the weekly digest of open alerts (slow spending, missed targets, late submissions)."""
-    settings = settings_for(workdir)
-    year = year or settings.year
-    alerts, ran = read_open_alerts(settings.database_url, year)
+def execution_alerts(
+    year: int | None = None, workdir: str | None = None, days: int = 7, region: str | None = None
+) -> Digest:
+    """Send one region's weekly digest of its open alerts (slow spending, missed targets, late
+    submissions) for the year (default: the current plan year)."""
+    settings = settings_for(workdir, region)
+    ref = reference_of(settings, year)
+    year, code = ref.year, ref.region_code
+    alerts, ran = read_open_alerts(settings.database_url, code, year)
     since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=days)
-    title, text, new = digest_message(year, alerts, since, ran)
-    artifacts.digest_artifacts(alerts, year)
+    title, text, new = digest_message(year, alerts, since, ran, f"{ref.region_name} {code}")
+    artifacts.digest_artifacts(alerts, year, code)
     payload = {
         "kind": "digest",
+        "region_code": code,
         "year": year,
         "open": len(alerts),
         "new": len(new),
@@ -73,4 +79,4 @@ def execution_alerts(year: int | None = None, workdir: str | None = None, days: 
     }
     channel = send_digest(settings, title, text, payload)
     severities = dict(Counter(str(a.get("severity", "")) for a in alerts))
-    return Digest(year, alerts, new, title, text, channel, severities)
+    return Digest(code, year, alerts, new, title, text, channel, severities)

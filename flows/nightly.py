@@ -23,7 +23,6 @@ from guidefund.flows.scale import read_on_dask
 from guidefund.intake.night import Night, NightLock, load_chunks
 from guidefund.intake.readers import ReadLimits
 from guidefund.intake.rules import rules_version
-from guidefund.reference import load_reference
 
 UNTOUCHED = "收件箱文件未动，下次运行时处理"
 
@@ -38,6 +37,7 @@ class NightlySummary:
     duplicate: int
     superseded: int
     rejected_files: dict[str, list[str]] = field(default_factory=dict)  # every finding, as a line
+    region_code: str = ""
     consolidated_findings: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
@@ -67,14 +67,15 @@ def nightly_consolidation(
     workdir: str | None = None,
     period: str | None = None,
     today: date | None = None,
+    region: str | None = None,
 ) -> NightlySummary:
     """Consolidate every workbook waiting in <workdir>/inbox into the warehouse.
 
     `period` is the consolidation checked and alerted on ('2024' annual, '2024-07' a month);
     `today` (default: the run's date) decides whether the submission deadline has passed."""
     watch_stops()
-    settings = tasks.settings_for(workdir)
-    ref = load_reference(settings.reference_dir, year or settings.year)
+    settings = tasks.settings_for(workdir, region)
+    ref = tasks.reference_of(settings, year, today)
     url, current = settings.database_url, period or str(ref.year)
     limits = ReadLimits.of(settings, ref)
     tasks.check_disk(settings)
@@ -136,7 +137,11 @@ def nightly_consolidation(
         table = later.run(
             "汇总表",
             lambda: tasks.write_consolidated(
-                url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
+                url,
+                ref,
+                settings.reports / f"汇总表_{ref.stem(current)}.xlsx",
+                current,
+                settings.timezone,
             ),
             None,
             "汇总表未能写出（{}），下次运行时重写；现在也可运行 guidefund status --xlsx 文件名",
@@ -188,6 +193,7 @@ def _summary(night: Night) -> NightlySummary:
     return NightlySummary(
         run_id=night.run_id,
         year=night.ref.year,
+        region_code=night.ref.region_code,
         **total,
         rejected_files=night.rejected_files,
         warnings=night.warnings,

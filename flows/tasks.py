@@ -26,16 +26,37 @@ from guidefund.intake.night import Checked, LoadChunk, Night
 from guidefund.intake.space import space_problem
 from guidefund.notify import Delivery, deliver_alerts
 from guidefund.records import Finding
-from guidefund.reference import Reference
+from guidefund.reference import Reference, closed_year, load_reference, plan_year
 from guidefund.settings import Settings, get_settings
 from guidefund.warehouse.db import describe_error, engine_for, retrying, warehouse_step
 
 log = logging.getLogger("guidefund.flows")
 
 
-def settings_for(workdir: str | None) -> Settings:
-    """A flow's settings: the environment's, with the flow's `workdir` parameter when given."""
-    return Settings(workdir=workdir) if workdir else Settings()
+def settings_for(workdir: str | None, region: str | None = None) -> Settings:
+    """A flow's settings: the environment's, with the flow's `workdir` and `region` parameters
+    when given."""
+    given = {k: v for k, v in (("workdir", workdir), ("region", region)) if v}
+    return Settings(**given)
+
+
+def reference_of(
+    settings: Settings, year: int | None, today: date | None = None, closed: bool = False
+) -> Reference:
+    """The reference data a flow works on: its region (settings.region) and year. Without a
+    year: GUIDEFUND_YEAR, else by the calendar, the current plan year, or for the year-end
+    (`closed`) the year that has just closed."""
+    when = today or date.today()
+    if not year:
+        if settings.year:
+            year = settings.year
+        elif closed:
+            year = closed_year(settings.reference_dir, settings.region, when)
+        else:
+            year = plan_year(
+                settings.reference_dir, settings.region, when, settings.submission_deadline
+            )
+    return load_reference(settings.reference_dir, year, settings.region)
 
 
 def is_transient(exc: BaseException | None) -> bool:
@@ -88,7 +109,7 @@ def open_warehouse(url: str, ref: Reference, flow_name: str) -> int:
     upgrade(engine)
     with engine.begin() as conn:
         load_reference_data(conn, ref)
-    return start_run(engine, flow_name)
+    return start_run(engine, flow_name, ref.region_code, ref.year)
 
 
 class PlanInvalid(ValueError):

@@ -22,7 +22,7 @@ from guidefund.evaluate.scores import Scores
 from guidefund.faults import SecondarySteps, checkpoint, watch_stops
 from guidefund.flows import artifacts, tasks
 from guidefund.records import BudgetRow, IndicatorResult
-from guidefund.reference import Reference, load_reference
+from guidefund.reference import Reference
 from guidefund.reports.data_files import write_csv, write_figures, write_json
 from guidefund.reports.report_docx import write_docx
 from guidefund.reports.report_html import write_html
@@ -48,13 +48,13 @@ class YearEnd:
 def write_reports(out: Path, fig: Figures) -> list[Path]:
     """Every year-end document for `fig`, in `out`; returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
-    year = fig.ref.year
+    stem = fig.ref.stem()  # the region and year: 新疆_2024
     return [
-        write_xlsx(out / f"自评表_{year}.xlsx", fig),
-        write_csv(out / f"自评表_{year}.csv", fig),
+        write_xlsx(out / f"自评表_{stem}.xlsx", fig),
+        write_csv(out / f"自评表_{stem}.csv", fig),
         write_json(out / "indicators.json", fig),
-        write_docx(out / f"绩效自评报告_{year}_草稿.docx", fig),
-        write_html(out / f"绩效自评_{year}.html", fig),
+        write_docx(out / f"绩效自评报告_{stem}_草稿.docx", fig),
+        write_html(out / f"绩效自评_{stem}.html", fig),
         *write_figures(out, fig),
     ]
 
@@ -82,13 +82,17 @@ def year_end_aggregation(
     workdir: str | None = None,
     out: str | None = None,
     today: date | None = None,
+    region: str | None = None,
 ) -> YearEnd:
     """Compute the year's self-evaluation from the warehouse and write its documents.
 
+    Without `year` (the schedule): the plan year that has just closed (31 December has come),
+    so the same deployment computes each year in turn.
+
     `today` (default: the run's date) decides whether the submission deadline has passed."""
     watch_stops()
-    settings = tasks.settings_for(workdir)
-    ref = load_reference(settings.reference_dir, year or settings.year)
+    settings = tasks.settings_for(workdir, region)
+    ref = tasks.reference_of(settings, year, today, closed=True)
     url, period = settings.database_url, str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
     try:
@@ -125,7 +129,9 @@ def year_end_aggregation(
     )
     later.run(
         "发布运行结果",
-        lambda: artifacts.year_end_artifacts(url, run_id, ref.year, fig.results, files),
+        lambda: artifacts.year_end_artifacts(
+            url, run_id, ref.year, fig.results, files, ref.region_code
+        ),
         [],
         "Prefect 运行结果（artifacts）未能发布（{}），年度结果本身不受影响",
     )

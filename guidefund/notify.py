@@ -114,8 +114,10 @@ def deliver_alerts(settings: Settings, alerts: Sequence[Mapping[str, Any]]) -> D
     fresh = [a for a in alerts if _fingerprint(a) not in done]
     channel, target = describe(settings.notify_url.strip(), settings.alerts_log)
     if fresh:
-        years = sorted({str(a["year"]) for a in fresh if a.get("year") is not None})
-        title = f"guidefund：{len(fresh)} 条新预警（{'、'.join(years) or '—'}）"
+        scopes = sorted(
+            {f"{a.get('region_code') or ''} {a['year']}".strip() for a in fresh if a.get("year")}
+        )
+        title = f"guidefund：{len(fresh)} 条新预警（{'、'.join(scopes) or '—'}）"
         text = "\n".join(alert_line(a) for a in fresh)
         payload = {"kind": "alerts", "alerts": [jsonable(a) for a in fresh]}
         try:
@@ -216,11 +218,17 @@ def _apprise(url: str, title: str, text: str) -> None:
 
 
 def digest_message(
-    year: int, alerts: Sequence[Mapping[str, Any]], since: datetime, ran: bool = True
+    year: int,
+    alerts: Sequence[Mapping[str, Any]],
+    since: datetime,
+    ran: bool = True,
+    region: str = "",
 ) -> tuple[str, str, list[dict[str, Any]]]:
-    """(title, text, new alerts) of the weekly digest of open alerts; `since` is naive UTC like the warehouse's times."""
+    """(title, text, new alerts) of one region's weekly digest of open alerts (`region` names
+    it in the title, e.g. '新疆维吾尔自治区 650000'); `since` is naive UTC like the warehouse's times."""
     new = [dict(a) for a in alerts if a.get("first_seen") and a["first_seen"] >= since]
-    title = f"guidefund 每周预警摘要（{year}）：未关闭 {len(alerts)} 条，本周新增 {len(new)} 条"
+    scope = f"{region} {year}" if region else f"{year}"
+    title = f"guidefund 每周预警摘要（{scope}）：未关闭 {len(alerts)} 条，本周新增 {len(new)} 条"
     if not ran:
         return title, "尚无成功的汇总运行，没有可报告的预警。", new
     if not alerts:

@@ -85,6 +85,8 @@ class IndicatorResult:
     completion_pct: Decimal | None
     deviation_pct: Decimal | None
     needs_explanation: bool
+    # Reached its target (guidefund.evaluate.indicators.is_met); None without a target.
+    met: bool | None = None
 
     @property
     def scored(self) -> bool:

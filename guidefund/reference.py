@@ -1,4 +1,5 @@
-"""The year's reference data (data/reference/<year>/*.csv), read and checked.
+"""A region's reference data for a year (data/reference/<region-code>/<year>/*.csv), read and
+checked.
 
 Everything the pipeline knows about a year lives in those files: the allocation plan, the
 category budget, the region's targets with their aggregation rules, the template's fields, the
@@ -11,8 +12,10 @@ files are missing, malformed or contradict themselves, so a typo cannot reach a 
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -21,8 +24,6 @@ DIRECT = "直接补助"
 POST = "后补助"
 NEW = "新上"
 CARRIED = "结转"
-# The 资金类别 of budget.csv whose 全年执行数 comes from the submissions (实际支出).
-CENTRAL_FUNDS = "中央财政资金"
 RULES = {"sum", "count_plan", "ratio", "weighted_mean", "qualitative"}
 SCORING_BASES = {"budget_execution", "indicators"}
 # Files a year may leave out: the scores the region gave itself, per-indicator weights, the
@@ -37,6 +38,8 @@ OPTIONAL_FILES = (
     "grades.csv",
 )
 KINDS = {"text", "int", "money", "pct", "yesno", "grade", "period", "date"}
+# What `guidefund reference new` leaves where a new year's value is to be written.
+PENDING = "【待填】"
 
 
 class ReferenceError(ValueError):
@@ -118,9 +121,12 @@ class Band:
 
 @dataclass(frozen=True)
 class BudgetLine:
+    """A row of budget.csv: a 资金类别, its budget, and the template field whose sum over the
+    submissions is its 全年执行数 (empty: no submission reports it, so 0)."""
+
     source: str
     budget: Decimal
-    executed: Decimal
+    field: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,12 @@ class Reference:
     region_code: str
     region_name: str
     fund_name: str
+    # Wording from region.csv: 地区简称 (新疆), 全域称谓 (全区 / 全省 / 全市), 中央主管部门 and
+    # 省级主管部门 (the 自评表's 地方主管部门).
+    region_short: str
+    region_whole: str
+    central_department: str
+    local_department: str
     annual_amount: Decimal
     central_amount: Decimal
     local_amount: Decimal
@@ -212,6 +224,10 @@ class Reference:
             if f.key == key:
                 return f
         raise KeyError(key)
+
+    def stem(self, period: str | None = None) -> str:
+        """How the region and year (or period) appear in output file names: 新疆_2024."""
+        return f"{self.region_short}_{period or self.year}"
 
     def text(self, key: str, default: str = "") -> str:
         """A fixed text of report_rules.csv, or `default` when the year does not give it."""
@@ -253,7 +269,14 @@ class _Files:
         if missing:
             self.problems.append(f"{name} 缺少列 {'、'.join(missing)}")
             return []
-        return [_Row(self, name, n, row) for n, row in enumerate(rows, start=2)]
+        out = []
+        for n, row in enumerate(rows, start=2):
+            pending = [k for k, v in row.items() if v == PENDING]
+            if pending:
+                self.problems.append(f"{name} 第 {n} 行：{'、'.join(pending)} 仍为{PENDING}")
+                continue
+            out.append(_Row(self, name, n, row))
+        return out
 
 
 class _Row:
@@ -291,9 +314,117 @@ class _Row:
             return 0
 
 
-def load_reference(reference_dir: Path, year: int) -> Reference:
-    """Read data/reference/<year>/ and check it; raise ReferenceError listing every problem."""
-    return _load(reference_dir.resolve() / str(year), year)
+def available(reference_dir: Path) -> list[tuple[str, int, Path]]:
+    """Every (region code, year, directory) under the root: <root>/<region-code>/<year>/, and the
+    older layout <root>/<year>/ (its region is the one its region.csv names; '' if unreadable)."""
+    root = reference_dir.resolve()
+    found: list[tuple[str, int, Path]] = []
+    if not root.is_dir():
+        return found
+    for entry in sorted(root.iterdir()):
+        if not entry.is_dir():
+            continue
+        if _is_year(entry.name):
+            found.append((_region_code_of(entry), int(entry.name), entry))
+            continue
+        for sub in sorted(entry.iterdir()):
+            if sub.is_dir() and _is_year(sub.name):
+                found.append((entry.name, int(sub.name), sub))
+    return found
+
+
+def _is_year(name: str) -> bool:
+    return len(name) == 4 and name.isdigit()
+
+
+def _region_code_of(year_dir: Path) -> str:
+    try:
+        with (year_dir / "region.csv").open(encoding="utf-8-sig", newline="") as f:
+            row = next(csv.DictReader(f), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return ""
+    return ((row or {}).get("地区代码") or "").strip()
+
+
+def year_dir_for(reference_dir: Path, year: int, region: str = "") -> Path:
+    """The directory holding `region`'s reference data for `year`: <root>/<region>/<year>/, or
+    <root>/<year>/ in the older layout. Without a region, the year's only region; a year that
+    several regions have, or none, is a ReferenceError saying which exist."""
+    root = reference_dir.resolve()
+    if region:
+        if (root / region / str(year)).is_dir():
+            return root / region / str(year)
+        for code, y, path in available(root):
+            if y == year and code == region:
+                return path
+        have = "、".join(sorted({str(y) for c, y, _ in available(root) if c == region}))
+        hint = f"（该地区已有：{have}）" if have else "（没有该地区的任何年度）"
+        raise ReferenceError(
+            root / region / str(year), [f"没有地区 {region} 的 {year} 年度参考数据目录{hint}"]
+        )
+    matches = [(c, p) for c, y, p in available(root) if y == year]
+    if len(matches) == 1:
+        return matches[0][1]
+    if not matches:
+        raise ReferenceError(root / str(year), [f"没有 {year} 年度的参考数据目录"])
+    codes = "、".join(sorted(c or str(p) for c, p in matches))
+    raise ReferenceError(
+        root / str(year), [f"有多个地区的 {year} 年度参考数据（{codes}）：请用 --region 指定地区"]
+    )
+
+
+def _years(reference_dir: Path, region: str) -> list[int]:
+    years = sorted({y for c, y, _ in available(reference_dir) if not region or c == region})
+    if not years:
+        where = f"地区 {region} 的" if region else "任何"
+        raise ReferenceError(reference_dir.resolve(), [f"没有{where}年度参考数据"])
+    return years
+
+
+def plan_year(reference_dir: Path, region: str, today: date, deadline: date | None = None) -> int:
+    """The plan year a command works on when given none: the latest year whose reference data
+    is present and which has begun by `today`, except that until the previous year's
+    submission deadline (`deadline`, else 31 January) the previous year's annual reports are
+    still coming in, so that year is the one. Before any present year begins: the earliest."""
+    years = _years(reference_dir, region)
+    begun = [y for y in years if y <= today.year]
+    if not begun:
+        return years[0]
+    year = begun[-1]
+    due = deadline or date(year, 1, 31)
+    if year == today.year and year - 1 in years and today <= due:
+        return year - 1
+    return year
+
+
+def closed_year(reference_dir: Path, region: str, today: date) -> int:
+    """The plan year that has just closed: the latest present year whose 31 December has come
+    (the scheduled year-end runs on 31 December, and again after the deadline)."""
+    years = _years(reference_dir, region)
+    closed = [y for y in years if date(y, 12, 31) <= today]
+    if not closed:
+        raise ReferenceError(
+            reference_dir.resolve(),
+            [f"{today.isoformat()} 时还没有已结束的计划年度（已有：{years}）"],
+        )
+    return closed[-1]
+
+
+def load_reference(reference_dir: Path, year: int, region: str = "") -> Reference:
+    """Read <root>/<region>/<year>/ (or the older <root>/<year>/) and check it; raise
+    ReferenceError listing every problem."""
+    year_dir = year_dir_for(reference_dir, year, region)
+    ref = _load(year_dir, year)
+    named = year_dir.parent.name  # the region's folder, or the root in the older layout
+    if year_dir.parent != reference_dir.resolve() and named != ref.region_code:
+        raise ReferenceError(
+            year_dir, [f"region.csv 的地区代码为 {ref.region_code}，目录为 {named}"]
+        )
+    if region and ref.region_code != region:
+        raise ReferenceError(
+            year_dir, [f"region.csv 的地区代码为 {ref.region_code}，所要的地区为 {region}"]
+        )
+    return ref
 
 
 @lru_cache(maxsize=8)
@@ -371,8 +502,8 @@ def _load(year_dir: Path, year: int) -> Reference:
         )
     )
     budget_lines = tuple(
-        BudgetLine(r["资金类别"], r.dec("全年预算数（万元）"), r.dec("全年执行数（万元）"))
-        for r in files.rows("budget.csv", ("资金类别", "全年预算数（万元）", "全年执行数（万元）"))
+        BudgetLine(r["资金类别"], r.dec("全年预算数（万元）"), r["执行数字段"])
+        for r in files.rows("budget.csv", ("资金类别", "全年预算数（万元）", "执行数字段"))
     )
     versions = [
         r["版本"]
@@ -414,6 +545,10 @@ def _load(year_dir: Path, year: int) -> Reference:
         region_code=region["地区代码"],
         region_name=region["地区"],
         fund_name=region["项目名称"],
+        region_short=region["地区简称"] or texts.get("地区简称") or region["地区"],
+        region_whole=region["全域称谓"] or f"全{region['地区简称'] or region['地区']}",
+        central_department=region["中央主管部门"] or texts.get("中央主管部门", ""),
+        local_department=region["省级主管部门"] or texts.get("地方主管部门", ""),
         annual_amount=region.dec("年度金额（万元）"),
         central_amount=region.dec("中央补助（万元）"),
         local_amount=region.dec("地方资金（万元）"),
@@ -584,6 +719,17 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
         if v != ref.counts[k]:
             problems.append(f"region.csv {k} 为 {ref.counts[k]}，plan.csv 实有 {v}")
     keys = {f.key for f in ref.fields}
+    budgeted = sum((line.budget for line in ref.budget_lines), Decimal(0))
+    if ref.budget_lines and budgeted != ref.annual_amount:
+        problems.append(
+            f"budget.csv 全年预算数合计 {budgeted} 与 region.csv 年度金额 {ref.annual_amount} 不符"
+        )
+    money = {f.key for f in ref.fields if f.kind == "money"}
+    for line in ref.budget_lines:
+        if line.field and line.field not in money:
+            problems.append(
+                f"budget.csv {line.source}：执行数字段 '{line.field}' 不是 template_fields.csv 中的金额字段"
+            )
     for f in ref.fields:
         if f.kind not in KINDS:
             problems.append(f"template_fields.csv {f.key}: 未知类型 '{f.kind}'")
@@ -593,6 +739,13 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
         for key in filter(None, (t.field, t.denominator)):
             if key not in keys:
                 problems.append(f"targets.csv {t.name}: 字段 '{key}' 不在 template_fields.csv")
+        numeric = {"int", "money", "pct", "yesno"}
+        for key in filter(None, (t.field, t.denominator)):
+            if key in keys and t.rule != "count_plan" and ref.field(key).kind not in numeric:
+                problems.append(
+                    f"targets.csv {t.name}: 字段 '{key}' 的类型为 {ref.field(key).kind}，"
+                    f"{t.rule} 规则需要数值字段（int/money/pct/yesno）"
+                )
         if t.rule == "count_plan" and not t.condition:
             problems.append(f"targets.csv {t.name}: count_plan 规则需要条件")
     if not ref.template_versions:
@@ -606,6 +759,25 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
         if key not in keys:
             problems.append(f"sample_totals.csv: 字段 '{key}' 不在 template_fields.csv")
     return problems
+
+
+YEAR_MENTION = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
+
+
+def reference_warnings(ref: Reference) -> list[str]:
+    """What may be right but usually is a copy not yet edited: a fixed text of report_rules.csv
+    naming another year than the directory's (a 总体目标 copied from last year goes straight
+    into the 自评表)."""
+    found = []
+    for key, text in ref.texts.items():
+        years = sorted({int(y) for y in YEAR_MENTION.findall(text)} - {ref.year})
+        if years:
+            named = "、".join(f"{y} 年" for y in years)
+            found.append(
+                f"report_rules.csv {key}：文中写的是 {named}，本目录为 {ref.year} 年度；"
+                f"如为上年文本，请改写"
+            )
+    return found
 
 
 def _check_scoring(ref: Reference) -> list[str]:
@@ -633,3 +805,84 @@ def _check_scoring(ref: Reference) -> list[str]:
         if name not in names:
             problems.append(f"indicator_weights.csv: 三级指标 '{name}' 不在 targets.csv")
     return problems
+
+
+# `guidefund reference new`: what a new year or region takes from an older year as it is, what
+# it takes with the year's own values left 【待填】, and what it starts with headers only.
+CARRIED_FILES = (
+    "template_fields.csv",
+    "template_versions.csv",
+    "units.csv",
+    "qualitative_bands.csv",
+    "scoring.csv",
+    "score_bands.csv",
+    "warning_rules.csv",
+    "indicator_weights.csv",
+)
+PENDING_COLUMNS = {
+    "region.csv": (
+        "年度金额（万元）", "中央补助（万元）", "地方资金（万元）", *REGION_COUNTS, "出处",
+    ),
+    "targets.csv": ("指标值",),
+}  # fmt: skip
+HEADER_FILES = ("plan.csv", "category_budget.csv", "budget.csv", "units.csv")
+# region.csv's columns that name the region itself (left 【待填】 for another region).
+REGION_OWN = ("地区", "地区简称", "全域称谓", "省级财政部门", "省级主管部门")
+
+
+def scaffold(source: Path, target: Path, region_code: str, year: int) -> list[str]:
+    """Start <target> (a new region's or year's directory) from the older year in <source>:
+    the files that carry over copied; region.csv and targets.csv copied with the year's own
+    values 【待填】; report_rules.csv copied with every text naming another year 【待填】;
+    plan.csv, category_budget.csv and budget.csv as their header and one row of 【待填】. The
+    seed's figures, the sample generator's data and the self-scores are not copied (optional).
+    Returns the names written; refuses a target that exists."""
+    if target.exists():
+        raise FileExistsError(target)
+    target.mkdir(parents=True)
+    written = []
+    _, (old_region, *_) = _read_csv(source / "region.csv")
+    other_region = old_region.get("地区代码", "") != region_code
+    for name in CARRIED_FILES:
+        if other_region and name == "units.csv":
+            continue  # another region's units: listed with its plan
+        if (source / name).exists():
+            (target / name).write_bytes((source / name).read_bytes())
+            written.append(name)
+    for name, columns in PENDING_COLUMNS.items():
+        header, rows = _read_csv(source / name)
+        for row in rows:
+            row.update({c: PENDING for c in columns if c in row})
+            if name == "region.csv":
+                row.update({"地区代码": region_code, "年度": str(year)})
+                if other_region:
+                    row.update({c: PENDING for c in REGION_OWN if c in row})
+        _write_csv(target / name, header, rows)
+        written.append(name)
+    if (source / "report_rules.csv").exists():
+        header, rows = _read_csv(source / "report_rules.csv")
+        for row in rows:
+            if YEAR_MENTION.search(row.get("值", "")):
+                row["值"] = PENDING
+        _write_csv(target / "report_rules.csv", header, rows)
+        written.append("report_rules.csv")
+    for name in HEADER_FILES:
+        if name in written:
+            continue
+        header, _ = _read_csv(source / name)
+        _write_csv(target / name, header, [dict.fromkeys(header, PENDING)])
+        written.append(name)
+    return written
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), [dict(r) for r in reader]
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

@@ -26,9 +26,17 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy URL; empty means SQLite at <workdir>/warehouse.sqlite."
     )
     reference_dir: Path = Field(
-        PROJECT_ROOT / "data" / "reference", description="Root of data/reference/<year>/."
+        PROJECT_ROOT / "data" / "reference",
+        description="Root of the reference data: <dir>/<region-code>/<year>/ (or <dir>/<year>/).",
     )
-    year: int = Field(2024, description="Plan year the commands use when --year is not given.")
+    region: str = Field(
+        "",
+        description="Region code (地区代码) the commands use when --region is not given; empty means the only region that has the year's reference data.",
+    )
+    year: int | None = Field(
+        None,
+        description="Plan year the commands use when --year is not given; empty means the current plan year, from the reference data present and today's date.",
+    )
     explain_over_pct: Decimal = Field(
         Decimal("130"),
         description="Completion at or above this (percent) needs an explanation (note 6).",
@@ -200,9 +208,6 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.warehouse_url or f"sqlite:///{(self.workdir / 'warehouse.sqlite').resolve()}"
-
-    def year_dir(self, year: int) -> Path:
-        return self.reference_dir / str(year)
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,7 @@
 that plan.csv and category_budget.csv say exactly what the seed says), and its attachment table
 (附件, 区域绩效目标自评表) transcribed once, with 完成率 recomputed from the actual and the target
 where the seed's own arithmetic is wrong (培训从事技术创新服务人员数量: 4203/4906 = 85.67 %, the
-seed prints 85.87 %; data/reference/2024/README.md lists the seed's errors).
+seed prints 85.87 %; data/reference/650000/2024/README.md lists the seed's errors).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ SEED = (
     Path(__file__).resolve().parents[1]
     / "data"
     / "reference"
+    / "650000"
     / "2024"
     / "source"
     / "seed_report.txt"

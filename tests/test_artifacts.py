@@ -17,6 +17,7 @@ pytestmark = pytest.mark.prefect
 SUMMARY = {
     "run_id": 7,
     "year": 2024,
+    "region_code": "650000",
     "received": 5,
     "accepted": 3,
     "rejected": 1,
@@ -93,21 +94,30 @@ def test_a_nightly_run_shows_its_counts_rejected_files_alerts_and_data_docs(
     found = artifacts_of(run_id)
 
     assert sorted(found) == [
-        "alerts-2024",
-        "nightly-summary-2024",
-        "rejected-files-2024",
-        "reports-2024",
+        "alerts-650000-2024",
+        "nightly-summary-650000-2024",
+        "rejected-files-650000-2024",
+        "reports-650000-2024",
     ]
-    assert found["nightly-summary-2024"] == [
-        {"运行": 7, "年度": 2024, "收到": 5, "接收": 3, "退回": 1, "重复": 1, "被替代": 0}
+    assert found["nightly-summary-650000-2024"] == [
+        {
+            "运行": 7,
+            "地区": "650000",
+            "年度": 2024,
+            "收到": 5,
+            "接收": 3,
+            "退回": 1,
+            "重复": 1,
+            "被替代": 0,
+        }
     ]
-    assert found["rejected-files-2024"] == [
+    assert found["rejected-files-650000-2024"] == [
         {
             "文件": "bad.xlsx",
             "首要问题": "\n".join(SUMMARY["rejected_files"]["bad.xlsx"][:3]),  # type: ignore[index]
         }
     ]
-    assert found["alerts-2024"] == [
+    assert found["alerts-650000-2024"] == [
         {
             "级别": "warning",
             "对象": "项目 12 新疆大学",
@@ -118,7 +128,7 @@ def test_a_nightly_run_shows_its_counts_rejected_files_alerts_and_data_docs(
             "说明": "资金执行率低于序时进度",
         }
     ]
-    assert f"[校验报告 Data Docs]({docs.resolve().as_uri()})" in found["reports-2024"]
+    assert f"[校验报告 Data Docs]({docs.resolve().as_uri()})" in found["reports-650000-2024"]
 
 
 def test_a_clean_run_says_so_instead_of_showing_an_empty_table(prefect_harness: None) -> None:
@@ -126,9 +136,9 @@ def test_a_clean_run_says_so_instead_of_showing_an_empty_table(prefect_harness: 
 
     found = artifacts_of(run_in_flow(lambda: artifacts.publish_nightly(clean, [])))
 
-    assert found["rejected-files-2024"] == "本次没有退回的文件。"
-    assert found["alerts-2024"] == "没有预警。"
-    assert "reports-2024" not in found
+    assert found["rejected-files-650000-2024"] == "本次没有退回的文件。"
+    assert found["alerts-650000-2024"] == "没有预警。"
+    assert "reports-650000-2024" not in found
 
 
 @pytest.mark.parametrize("as_object", [False, True], ids=["dict", "IndicatorResult"])
@@ -137,12 +147,14 @@ def test_a_year_end_run_shows_the_indicator_table_and_links_to_its_reports(
 ) -> None:
     from guidefund.records import IndicatorResult
 
-    xlsx = tmp_path / "reports" / "自评表_2024.xlsx"
+    xlsx = tmp_path / "reports" / "自评表_新疆_2024.xlsx"
     result = IndicatorResult(**INDICATOR) if as_object else INDICATOR
 
-    found = artifacts_of(run_in_flow(lambda: artifacts.publish_year_end(2024, [result], [xlsx])))
+    found = artifacts_of(
+        run_in_flow(lambda: artifacts.publish_year_end(2024, [result], [xlsx], [], "650000"))
+    )
 
-    assert found["indicators-2024"] == [
+    assert found["indicators-650000-2024"] == [
         {
             "序号": 7,
             "一级指标": "产出指标",
@@ -155,7 +167,7 @@ def test_a_year_end_run_shows_the_indicator_table_and_links_to_its_reports(
             "需说明": "是",
         }
     ]
-    assert found["alerts-2024"] == "没有预警。"
-    assert found["reports-2024"] == (
-        f"### 报告与校验\n\n- [自评表_2024.xlsx]({xlsx.resolve().as_uri()})\n"
+    assert found["alerts-650000-2024"] == "没有预警。"
+    assert found["reports-650000-2024"] == (
+        f"### 报告与校验\n\n- [自评表_新疆_2024.xlsx]({xlsx.resolve().as_uri()})\n"
     )

@@ -43,7 +43,7 @@ def test_an_unknown_year_is_one_line_and_exit_2_on_every_command(
 def broken_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the 2024 reference data whose plan.csv has lost its 安排资金（万元） column."""
     root = tmp_path / "reference"
-    shutil.copytree(PROJECT_ROOT / "data" / "reference" / "2024", root / "2024")
+    shutil.copytree(PROJECT_ROOT / "data" / "reference" / "650000" / "2024", root / "2024")
     plan = root / "2024" / "plan.csv"
     lines = plan.read_text(encoding="utf-8-sig").splitlines()
     header = lines[0].split(",")
@@ -94,7 +94,7 @@ def test_the_traceback_goes_to_the_log_file_and_to_the_console_only_in_debug(
 
 def test_a_reader_that_closes_the_pipe_early_ends_the_output_quietly(tmp_path: Path) -> None:
     """`guidefund audit … | head -1`: no BrokenPipeError, and the command's own exit code."""
-    figures = PROJECT_ROOT / "data" / "reference" / "2024" / "stated_figures.csv"
+    figures = PROJECT_ROOT / "data" / "reference" / "650000" / "2024" / "stated_figures.csv"
     process = subprocess.Popen(
         [str(BIN / "guidefund"), "audit", str(figures), "--workdir", str(tmp_path / "w")],
         stdout=subprocess.PIPE,

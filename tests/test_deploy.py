@@ -48,6 +48,7 @@ def test_the_three_deployments_are_built_from_the_settings(tmp_path: Path) -> No
         alerts_cron="0 9 * * 5",
         year_end_cron="0 4 30 12 *",
         timezone="Asia/Urumqi",
+        region="650000",
     )
 
     built = {d.name: d for d in deploy.build_deployments(settings)}
@@ -65,7 +66,7 @@ def test_the_three_deployments_are_built_from_the_settings(tmp_path: Path) -> No
             d.parameters,
         )
 
-    workdir = {"workdir": str((tmp_path / "work").resolve())}
+    workdir = {"workdir": str((tmp_path / "work").resolve()), "region": "650000"}
     assert shape("nightly-consolidation") == (
         "guidefund.flows.nightly.nightly_consolidation",
         "30 1 * * *",

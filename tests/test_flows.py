@@ -81,7 +81,7 @@ def test_nightly_accepts_the_samples_and_rejects_the_negative_spending(demo_run)
 
 def test_nightly_writes_the_consolidated_table_and_raises_year_end_alerts(demo_run) -> None:
     workdir, nightly, _, _ = demo_run
-    assert nightly.consolidated_xlsx == str(workdir / "reports" / "汇总表_2024.xlsx")
+    assert nightly.consolidated_xlsx == str(workdir / "reports" / "汇总表_新疆_2024.xlsx")
     sheet = load_workbook(nightly.consolidated_xlsx)["汇总表"]
     numbers = [
         row[0] for row in sheet.iter_rows(min_row=2, values_only=True) if isinstance(row[0], int)
@@ -143,7 +143,7 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run, ref: Referen
     # The year-end flow writes more documents (issue 5, tested in test_outputs.py); these three
     # are the ones this end-to-end run opens back.
     written = {p.name for p in year_end.files}
-    assert {"indicators.json", "自评表_2024.csv", "自评表_2024.xlsx"} <= written
+    assert {"indicators.json", "自评表_新疆_2024.csv", "自评表_新疆_2024.xlsx"} <= written
     assert all((reports / name).is_file() for name in written)
     data = json.loads((reports / "indicators.json").read_text(encoding="utf-8"))
     assert (data["complete"], data["submitted"]) == (True, 136)
@@ -155,7 +155,7 @@ def test_year_end_writes_xlsx_csv_and_json_that_open_back(demo_run, ref: Referen
         row["deviation_pct"],
         row["needs_explanation"],
     ) == (163, 122, 74.85, 25.15, True)
-    ws = load_workbook(reports / "自评表_2024.xlsx")["区域绩效目标自评表"]
+    ws = load_workbook(reports / "自评表_新疆_2024.xlsx")["区域绩效目标自评表"]
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row)]
     central = next(r for r in values if r[3] == "其中：中央财政资金")
     assert central[4:7] == [11087, 8314.25, pytest.approx(0.7499)]

@@ -246,3 +246,52 @@ def test_a_plan_count_shares_its_credit_equally_among_the_counted_projects(
     ]  # fmt: skip
     reasons = gather_reasons(lowered, table, stated, SEED_SUMS, Decimal(2))
     assert [(x.project_no, x.share_pct) for x in reasons[1]] == [(31, Decimal("2.56"))]
+
+
+@pytest.mark.parametrize(
+    "operator, target, actual, completion, met",
+    [
+        ("≥", "0", "0", "100", True),  # a target of 0 met: 100 %
+        ("≥", "0", "7", "100", True),
+        ("≤", "0", "0", "100", True),
+        ("≤", "0", "3", "0", False),  # a target of 0 missed: 0 %
+        ("≤", "10", "0", "100", True),
+        ("≤", "10", "20", "50", False),
+        ("≤", "10", "8", "125", True),
+        ("≥", "163", "122", "74.85", False),
+    ],
+)
+def test_completion_at_the_edges_is_defined_once(
+    ref: Reference, operator: str, target: str, actual: str, completion: str, met: bool
+) -> None:
+    """The table, the scores, the summary and section 四 all read these two functions."""
+    from guidefund.evaluate.indicators import completion as completion_of
+    from guidefund.evaluate.indicators import is_met
+    from guidefund.numbers import rounded
+
+    t = dataclasses.replace(
+        next(t for t in ref.targets if t.name == "转化科技成果数量"),
+        operator=operator,
+        target=Decimal(target),
+        target_text=target,
+    )
+    got = completion_of(t, Decimal(actual))
+    assert got is not None and rounded(got, 2) == Decimal(completion)
+    assert is_met(t, Decimal(actual)) is met
+
+
+def test_a_qualitative_indicator_within_its_band_is_met_below_100(ref: Reference) -> None:
+    sums = dict(SEED_SUMS)
+    means = {"capability": Decimal("95"), "satisfaction": Decimal("95")}
+    results = {r.indicator: r for r in evaluate(ref, sums, means, UNDER, OVER)}
+    capability = results["区域科技创新能力"]
+    assert (capability.completion_pct, capability.actual_text) == (Decimal("95.00"), "稳步提升")
+    assert (capability.met, capability.needs_explanation) == (True, False)
+    results = {
+        r.indicator: r
+        for r in evaluate(ref, sums, {**means, "capability": Decimal("79.99")}, UNDER, OVER)
+    }
+    assert (results["区域科技创新能力"].met, results["区域科技创新能力"].needs_explanation) == (
+        False,
+        True,
+    )

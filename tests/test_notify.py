@@ -123,10 +123,14 @@ def utcnow() -> datetime:
 
 
 def nightly_run(
-    engine: Engine, started: datetime | None = None, flow: str = "nightly-consolidation"
+    engine: Engine,
+    started: datetime | None = None,
+    flow: str = "nightly-consolidation",
+    region: str = "650000",
+    year: int = 2024,
 ) -> int:
-    """A finished run, as the nightly (or another) flow records it."""
-    run_id = start_run(engine, flow)
+    """A finished run of a region and year, as the nightly (or another) flow records it."""
+    run_id = start_run(engine, flow, region, year)
     values: dict[str, Any] = {"status": "succeeded", "finished_at": utcnow()}
     if started is not None:
         values["started_at"] = started
@@ -189,7 +193,7 @@ def test_a_webhook_receives_a_new_alert_once_and_not_again_when_it_is_unchanged(
     assert len(http_receiver.posts) == 1
     post = http_receiver.posts[0]
     assert post["path"] == "/hooks/guidefund"
-    assert post["json"]["title"] == "guidefund：1 条新预警（2024）"
+    assert post["json"]["title"] == "guidefund：1 条新预警（650000 2024）"
     assert post["json"]["kind"] == "alerts"
     alert = post["json"]["alerts"][0]
     assert (alert["dedup_key"], alert["value"], alert["threshold"], alert["period"]) == (
@@ -288,7 +292,7 @@ def test_email_over_smtp_reaches_the_local_mail_server_once(
     assert messages[0]["from"] == "guidefund@kjt.example"
     assert messages[0]["to"] == ["ops@kjt.example", "lead@kjt.example"]
     message = messages[0]["message"]
-    assert message["Subject"] == "guidefund：1 条新预警（2024）"
+    assert message["Subject"] == "guidefund：1 条新预警（650000 2024）"
     assert "资金执行率 40% 低于序时进度 50% 减容差" in message.get_content()
 
 
@@ -308,7 +312,7 @@ def test_an_apprise_url_is_delivered_through_apprise(
     assert len(http_receiver.posts) == 1
     body = http_receiver.posts[0]["json"]
     assert http_receiver.posts[0]["path"] == "/apprise"
-    assert body["title"] == "guidefund：1 条新预警（2024）"
+    assert body["title"] == "guidefund：1 条新预警（650000 2024）"
     assert "项目 12 新疆大学 execution.lag" in body["message"]
 
 
@@ -325,7 +329,7 @@ def test_without_a_notifier_new_alerts_are_appended_to_the_local_log_once(
     assert (first.channel, first.target) == ("file", str(settings.alerts_log))
     lines = settings.alerts_log.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2
-    assert lines[0].endswith(" guidefund：1 条新预警（2024）")
+    assert lines[0].endswith(" guidefund：1 条新预警（650000 2024）")
     assert lines[1].startswith("[warning] 项目 12 新疆大学 execution.lag：")
 
 
@@ -355,12 +359,12 @@ def test_the_digest_lists_the_alerts_the_latest_nightly_run_still_raises(
     raise_alert(warehouse, "lag|12", latest)
     raise_alert(warehouse, "missing|77", latest, subject="项目 77", severity="critical")
 
-    alerts = open_alerts(warehouse, 2024)
-    title, text, new = render(2024, alerts, utcnow() - timedelta(days=7))
+    alerts = open_alerts(warehouse, "650000", 2024)
+    title, text, new = render(2024, alerts, utcnow() - timedelta(days=7), region="新疆 650000")
 
     assert sorted(a["dedup_key"] for a in alerts) == ["lag|12", "missing|77"]
     assert [a["dedup_key"] for a in new] == ["missing|77"]
-    assert title == "guidefund 每周预警摘要（2024）：未关闭 2 条，本周新增 1 条"
+    assert title == "guidefund 每周预警摘要（新疆 650000 2024）：未关闭 2 条，本周新增 1 条"
     assert text.splitlines()[0] == "按级别：critical 1 条，warning 1 条"
     assert "（新）[critical] 项目 77" in text
 
@@ -374,12 +378,40 @@ def test_the_digest_also_keeps_what_the_latest_year_end_run_raised(
     raise_alert(warehouse, "year_end.execution|650000", year_end, subject="新疆维吾尔自治区")
     nightly = nightly_run(warehouse)
     raise_alert(warehouse, "lag|12", nightly)
-    failed = start_run(warehouse, "nightly-consolidation")  # never finished: not a basis
+    failed = start_run(
+        warehouse, "nightly-consolidation", "650000", 2024
+    )  # never finished: not a basis
     raise_alert(warehouse, "lag|99", failed, subject="项目 99")
 
-    alerts = open_alerts(warehouse, 2024)
+    alerts = open_alerts(warehouse, "650000", 2024)
 
     assert sorted(a["dedup_key"] for a in alerts) == ["lag|12", "year_end.execution|650000"]
+
+
+def test_a_regions_digest_never_shows_another_regions_alerts(
+    tmp_path: Path, warehouse: Engine
+) -> None:
+    """Two regions share one warehouse; the other region (and another year) ran last: each
+    digest reads its own region's latest runs and alerts only."""
+    from guidefund.warehouse.alerts import open_alerts
+    from guidefund.warehouse.models import PlanYear, Region
+
+    amounts = {"annual_amount": 1, "central_amount": 1, "local_amount": 0, "fund_name": "引导资金"}
+    with warehouse.begin() as conn:
+        conn.execute(insert(Region).values(code="640000", name="宁夏回族自治区"))
+        conn.execute(insert(PlanYear).values(region_code="640000", year=2024, **amounts))
+        conn.execute(insert(PlanYear).values(region_code="650000", year=2025, **amounts))
+    xinjiang = nightly_run(warehouse)
+    raise_alert(warehouse, "lag|12", xinjiang)
+    ningxia = nightly_run(warehouse, region="640000")
+    raise_alert(warehouse, "lag|640000|3", ningxia, region_code="640000", subject="项目 3")
+    later = nightly_run(warehouse, region="650000", year=2025)
+    raise_alert(warehouse, "lag|2025|5", later, year=2025, subject="项目 5")
+
+    assert [a["dedup_key"] for a in open_alerts(warehouse, "650000", 2024)] == ["lag|12"]
+    assert [a["dedup_key"] for a in open_alerts(warehouse, "640000", 2024)] == ["lag|640000|3"]
+    assert [a["dedup_key"] for a in open_alerts(warehouse, "650000", 2025)] == ["lag|2025|5"]
+    assert open_alerts(warehouse, "640000", 2025) == []
 
 
 def test_before_any_nightly_run_the_digest_says_there_is_nothing_to_report(
@@ -390,7 +422,9 @@ def test_before_any_nightly_run_the_digest_says_there_is_nothing_to_report(
 
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
 
-    title, text, _ = render(2024, open_alerts(engine, 2024), datetime(2024, 1, 1), ran=False)
+    title, text, _ = render(
+        2024, open_alerts(engine, "650000", 2024), datetime(2024, 1, 1), ran=False
+    )
 
     assert title == "guidefund 每周预警摘要（2024）：未关闭 0 条，本周新增 0 条"
     assert text == "尚无成功的汇总运行，没有可报告的预警。"

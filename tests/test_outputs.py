@@ -75,7 +75,7 @@ def spent_by_direction(sample_dir: Path) -> dict[str, Decimal]:
     """实际支出 summed per direction, computed apart from the code under test: each sample opened
     with openpyxl at the cells template_fields.csv names, each project's direction taken from the
     seed's own 安排资金情况表."""
-    with (REFERENCE_DIR / "2024" / "template_fields.csv").open(encoding="utf-8") as f:
+    with (REFERENCE_DIR / "650000" / "2024" / "template_fields.csv").open(encoding="utf-8") as f:
         where = {r["键"]: (r["工作表"], r["单元格"]) for r in csv.DictReader(f)}
     direction = {row["序号"]: row["类别"] for row in allocation_table().rows}
     sums: dict[str, Decimal] = {}
@@ -137,7 +137,7 @@ def test_the_self_evaluation_workbook_has_the_attachments_layout(seeded) -> None
     """Seven columns as the attachment: the left column's blocks, the budget block with its 其中
     row and 0 shown as 0, 一级/二级指标 merged, notes 1–6; every row as tall as its text."""
     _, docs = seeded
-    wb = load_workbook(docs / "自评表_2024.xlsx")
+    wb = load_workbook(docs / "自评表_新疆_2024.xlsx")
     assert wb.sheetnames == ["区域绩效目标自评表"]
     ws = wb["区域绩效目标自评表"]
     rows = {r[0].row: [c.value for c in r] for r in ws.iter_rows(max_col=7)}
@@ -187,7 +187,7 @@ def test_the_self_evaluation_workbook_has_the_attachments_layout(seeded) -> None
 
 def test_the_report_draft_uses_the_seeds_phrasing(seeded) -> None:
     _, docs = seeded
-    doc = Document(str(docs / "绩效自评报告_2024_草稿.docx"))
+    doc = Document(str(docs / "绩效自评报告_新疆_2024_草稿.docx"))
     text = [p.text for p in doc.paragraphs]
     assert (
         "2024 年度，下达的引导资金 11087 万元，支持项目 136 个，其中，新上项目 88 项，结转项目 48 项。"
@@ -245,7 +245,7 @@ def test_the_report_draft_is_styled_as_an_official_document(seeded) -> None:
     from docx.oxml.ns import qn
 
     _, docs = seeded
-    doc = Document(str(docs / "绩效自评报告_2024_草稿.docx"))
+    doc = Document(str(docs / "绩效自评报告_新疆_2024_草稿.docx"))
 
     def fonts(style_name: str) -> tuple[str | None, float, object]:
         style = doc.styles[style_name]
@@ -297,7 +297,7 @@ class Charts(HTMLParser):
 
 def test_the_html_page_charts_the_figures(seeded) -> None:
     _, docs = seeded
-    page = (docs / "绩效自评_2024.html").read_text(encoding="utf-8")
+    page = (docs / "绩效自评_新疆_2024.html").read_text(encoding="utf-8")
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page
     charts = Charts()
@@ -369,10 +369,12 @@ def test_guidefund_year_end_writes_every_document_and_prints_the_scores(
     assert "  合计：7.50 + 47.48 + 29.61 + 10.00 = 94.59 分，等级“优”" in printed
     assert "  自评：8 + 49 + 28 + 10 = 95 分，等级“优”；计算得分与自评相差 -0.41 分" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["自评表_2024.xlsx", "自评表_2024.csv", "indicators.json", "绩效自评报告_2024_草稿.docx",
-         "绩效自评_2024.html", "figures.csv", "figures.json"]
+        ["自评表_新疆_2024.xlsx", "自评表_新疆_2024.csv", "indicators.json", "绩效自评报告_新疆_2024_草稿.docx",
+         "绩效自评_新疆_2024.html", "figures.csv", "figures.json"]
     )  # fmt: skip
-    assert all(f"已写出 {out / name}" in printed for name in ("figures.json", "绩效自评_2024.html"))
+    assert all(
+        f"已写出 {out / name}" in printed for name in ("figures.json", "绩效自评_新疆_2024.html")
+    )
     with engine.connect() as conn:
         raised = dict(conn.execute(select(m.Alert.rule, func.count()).group_by(m.Alert.rule)).all())
         run = conn.execute(select(m.Run.flow_name, m.Run.status).order_by(m.Run.id.desc())).first()
@@ -409,7 +411,7 @@ def test_an_incomplete_year_is_counted_and_its_missing_projects_named(partial) -
 
 def test_every_data_file_of_an_incomplete_year_carries_the_mark(partial) -> None:
     _, docs, _ = partial
-    with (docs / "自评表_2024.csv").open(encoding="utf-8", newline="") as f:
+    with (docs / "自评表_新疆_2024.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == [STATUS, "表中数字只含已提交项目"]
     assert rows[-96][0] == "41" and rows[-1][0] == "136"
@@ -426,7 +428,7 @@ def test_every_data_file_of_an_incomplete_year_carries_the_mark(partial) -> None
 
 def test_the_draft_and_the_page_of_an_incomplete_year_say_so_and_list_the_missing(partial) -> None:
     _, docs, _ = partial
-    doc = Document(str(docs / "绩效自评报告_2024_草稿.docx"))
+    doc = Document(str(docs / "绩效自评报告_新疆_2024_草稿.docx"))
     assert doc.sections[0].header.paragraphs[0].text == STATUS
     text = [p.text for p in doc.paragraphs]
     assert f"{STATUS}：本草稿的数字只含已提交项目，未计入的 96 个项目列在文末。" in text
@@ -434,7 +436,7 @@ def test_the_draft_and_the_page_of_an_incomplete_year_say_so_and_list_the_missin
     appendix = [[c.text for c in row.cells] for row in doc.tables[-1].rows]
     assert appendix[0] == ["序号", "项目名称", "承担单位", "状态"]
     assert [row[0] for row in appendix[1:]] == [str(n) for n in range(41, 137)]
-    page = (docs / "绩效自评_2024.html").read_text(encoding="utf-8")
+    page = (docs / "绩效自评_新疆_2024.html").read_text(encoding="utf-8")
     assert f'<p class="incomplete" id="status">{STATUS}：' in page
     assert page.count("<td>未提交</td>") == 96
 

@@ -59,11 +59,11 @@ def printed(tmp_path_factory: pytest.TempPathFactory, ref: Reference, sample_dir
     partial_engine.dispose()
     [template] = write_templates(ref, work / "templates", only=[LONGEST_NAME])
     documents = {
-        "selfeval": work / "full" / "自评表_2024.xlsx",
+        "selfeval": work / "full" / "自评表_新疆_2024.xlsx",
         "long": work / "long.xlsx",
-        "partial": work / "partial" / "自评表_2024.xlsx",
-        "report": work / "full" / "绩效自评报告_2024_草稿.docx",
-        "partial_report": work / "partial" / "绩效自评报告_2024_草稿.docx",
+        "partial": work / "partial" / "自评表_新疆_2024.xlsx",
+        "report": work / "full" / "绩效自评报告_新疆_2024_草稿.docx",
+        "partial_report": work / "partial" / "绩效自评报告_新疆_2024_草稿.docx",
         "template": template,
         "consolidated": consolidated,
         "errors": feedback(work, ref, samples[132]),

@@ -84,7 +84,7 @@ def test_all_eighteen_targets_with_their_rules(ref: Reference) -> None:
 
 def _copy(tmp_path: Path) -> Path:
     root = tmp_path / "reference"
-    shutil.copytree(REFERENCE_DIR / "2024", root / "2024")
+    shutil.copytree(REFERENCE_DIR / "650000" / "2024", root / "2024")
     return root
 
 

@@ -6,6 +6,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from guidefund.intake.samples import apportion, generate
 from guidefund.intake.workbook import read_submission
 from guidefund.reference import Reference
@@ -108,3 +110,29 @@ def test_post_subsidy_projects_spend_no_guidance_funds_and_enterprises_raise_twi
 def test_generation_is_deterministic_for_a_seed_and_varies_across_seeds(ref: Reference) -> None:
     assert generate(ref, seed=3) == generate(ref, seed=3)
     assert generate(ref, seed=3)[1]["funds_spent"] != generate(ref, seed=4)[1]["funds_spent"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_weighted_mean_is_reached_exactly_on_fractional_allocations_for_any_seed(
+    tmp_path: Path, seed: int
+) -> None:
+    """甘肃's plan (allocations × 0.75: 22.5, 209.25 …) with a stated satisfaction of 93.57 %:
+    the allocation-weighted mean of the generated values is exactly that, whatever the seed."""
+    from guidefund.reference import load_reference
+
+    from .regions import Region, write_region
+
+    gansu = Region("620000", "甘肃省", "甘肃", "全省", 2024, 17, Decimal("0.75"), {})
+    year_dir = write_region(tmp_path, gansu)
+    (year_dir / "sample_totals.csv").write_text(
+        "字段,口径,合计,参与项目,权重,上限\nsatisfaction,weighted_mean,93.57,全部,,\n", "utf-8"
+    )
+    ref = load_reference(tmp_path, 2024, "620000")
+    assert any(p.allocation % 1 for p in ref.plan)
+    values = generate(ref, seed)
+    weighted = sum((values[p.no]["satisfaction"] * p.allocation for p in ref.plan), Decimal(0))
+    total = sum((p.allocation for p in ref.plan), Decimal(0))
+    assert weighted == Decimal("93.57") * total
+    assert all(Decimal("83.57") <= values[p.no]["satisfaction"] <= 100 for p in ref.plan)
+    spent = [values[p.no]["funds_spent"] for p in ref.plan]
+    assert all(0 <= s <= p.allocation for s, p in zip(spent, ref.plan, strict=True))

@@ -22,7 +22,7 @@ SPENT = Decimal("8314.25")
 
 def seed_scores(ref: Reference, sums=SEED_SUMS, means=SEED_MEANS):
     results = evaluate(ref, sums, means, UNDER, OVER)
-    return compute_scores(ref, results, budget_rows(ref, SPENT))
+    return compute_scores(ref, results, budget_rows(ref, {"funds_spent": SPENT}))
 
 
 def parts(scores) -> dict[str, Decimal]:
@@ -152,5 +152,5 @@ def test_grades_follow_the_bands_in_score_bands_csv(ref: Reference, score: str, 
 
 def test_full_execution_scores_all_ten_points(ref: Reference) -> None:
     results = evaluate(ref, SEED_SUMS, SEED_MEANS, UNDER, OVER)
-    s = compute_scores(ref, results, budget_rows(ref, Decimal(11087)))
+    s = compute_scores(ref, results, budget_rows(ref, {"funds_spent": Decimal(11087)}))
     assert parts(s)["预算执行"] == Decimal("10.00")

@@ -256,12 +256,17 @@ def test_the_weekly_digest_runs_on_the_server_and_without_a_notifier_lands_in_th
     (run,) = trigger(served, DEPLOYMENTS[1])
 
     engine = create_engine(served.warehouse)
-    still_open = open_alerts(engine, 2024)  # e.g. raised by the year-end run before this test
+    still_open = open_alerts(
+        engine, "650000", 2024
+    )  # e.g. raised by the year-end run before this test
     engine.dispose()
     log = (served.workdir / "alerts.log").read_text(encoding="utf-8")
     n = len(still_open)
     assert run.state.type.value == "COMPLETED", served.log.read_text()[-3000:]
-    assert f"guidefund 每周预警摘要（2024）：未关闭 {n} 条，本周新增 {n} 条" in log
+    assert (
+        f"guidefund 每周预警摘要（新疆维吾尔自治区 650000 2024）：未关闭 {n} 条，本周新增 {n} 条"
+        in log
+    )
     assert [alert_line(a) in log for a in still_open] == [True] * n
 
 

@@ -86,6 +86,7 @@ def record_alerts(
 def alert_rows(
     engine: Engine,
     *,
+    region_code: str | None = None,
     year: int | None = None,
     run_id: int | None = None,
     run_ids: Sequence[int] | None = None,
@@ -96,6 +97,8 @@ def alert_rows(
     stmt = select(*(getattr(m.Alert, c) for c in ALERT_COLUMNS), first_seen).join(
         m.Run, m.Run.id == m.Alert.first_run_id
     )
+    if region_code is not None:
+        stmt = stmt.where(m.Alert.region_code == region_code)
     if year is not None:
         stmt = stmt.where(m.Alert.year == year)
     if run_id is not None:
@@ -109,21 +112,30 @@ def alert_rows(
     return rows
 
 
-def latest_runs(engine: Engine) -> list[int]:
-    """The latest successful run of each alerting flow; empty before the first."""
+def latest_runs(engine: Engine, region_code: str, year: int) -> list[int]:
+    """The latest successful run of each alerting flow for the region and year; empty before
+    the first."""
     R = m.Run
     if not inspect(engine).has_table(R.__tablename__):
         return []
     stmt = (
         select(func.max(R.id))
-        .where(R.flow_name.in_(ALERTING_FLOWS), R.status == "succeeded")
+        .where(
+            R.flow_name.in_(ALERTING_FLOWS),
+            R.status == "succeeded",
+            R.region_code == region_code,
+            R.year == year,
+        )
         .group_by(R.flow_name)
     )
     with engine.connect() as conn:
         return sorted(conn.execute(stmt).scalars())
 
 
-def open_alerts(engine: Engine, year: int) -> list[dict[str, Any]]:
-    """The year's open alerts: those the latest successful alerting runs raised (again)."""
-    runs = latest_runs(engine)
-    return alert_rows(engine, year=year, run_ids=runs) if runs else []
+def open_alerts(engine: Engine, region_code: str, year: int) -> list[dict[str, Any]]:
+    """The region's open alerts of the year: those its latest successful alerting runs raised
+    (again)."""
+    runs = latest_runs(engine, region_code, year)
+    if not runs:
+        return []
+    return alert_rows(engine, region_code=region_code, year=year, run_ids=runs)

@@ -68,10 +68,18 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def start_run(engine: Engine, flow_name: str) -> int:
-    """Record a run as started (status 'running'); return its id."""
+def start_run(
+    engine: Engine, flow_name: str, region_code: str | None = None, year: int | None = None
+) -> int:
+    """Record a run of a region and year as started (status 'running'); return its id."""
     with engine.begin() as conn:
-        stmt = insert(m.Run).values(flow_name=flow_name, started_at=_now(), status="running")
+        stmt = insert(m.Run).values(
+            flow_name=flow_name,
+            region_code=region_code,
+            year=year,
+            started_at=_now(),
+            status="running",
+        )
         return int(conn.execute(stmt.returning(m.Run.id)).scalar_one())
 
 

@@ -152,8 +152,8 @@ class Indicator(Base):
 
 
 class Run(Base):
-    """One row per flow run, with how many files it received and how they ended; the files
-    themselves are its receipts."""
+    """One row per flow run, with the region and year it worked on, how many files it received
+    and how they ended; the files themselves are its receipts."""
 
     __tablename__ = "run"
     __table_args__ = (
@@ -161,6 +161,8 @@ class Run(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow_name: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    year: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20))

@@ -15,6 +15,7 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_FAILED,
     EXIT_OK,
+    add_scope,
     describe,
     reference_for,
     settings_from,
@@ -46,12 +47,10 @@ def register(add: Callable[..., Any]) -> None:
         "figures", metavar="FIGURES.csv",
         help="CSV 文件，列为 indicator,source,target,actual,completion_pct,deviation_pct（可留空）",
     )  # fmt: skip
-    p.add_argument(
-        "--year", type=int, metavar="年度", help="计划年度：其指标值决定每个指标的方向（≥ 或 ≤）"
-    )
+    add_scope(p, "计划年度：其指标值决定每个指标的方向（≥ 或 ≤）")
     describe(
         p,
         "对每一行检查完成率、偏差率的算术，并比较同一指标在不同出处写的数字；每个不一致打印一行。",
-        examples=["guidefund audit data/reference/2024/stated_figures.csv --year 2024"],
+        examples=["guidefund audit data/reference/650000/2024/stated_figures.csv --year 2024"],
         exits={0: "没有发现问题", 1: "发现不一致（逐条打印）", 2: "无法读取该 CSV"},
     )

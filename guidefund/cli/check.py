@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import describe, quiet_libraries, reference_for, settings_from
+from guidefund.cli.common import add_scope, describe, quiet_libraries, reference_for, settings_from
 from guidefund.records import CRITICAL, Finding
 from guidefund.reference import Reference
 from guidefund.settings import Settings
@@ -38,7 +38,7 @@ def register(add: Callable[..., Any]) -> None:
         "files", nargs="+", metavar="文件或文件夹",
         help="填报工作簿（.xlsx），或放有填报文件的文件夹（检查其中每个文件）",
     )  # fmt: skip
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     describe(
         p,
         "用与每晚汇总相同的读取规则和校验套件检查文件，逐条打印问题（所在工作表、单元格、"

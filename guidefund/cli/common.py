@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
-from guidefund.reference import Reference, load_reference
+from guidefund.reference import Reference, load_reference, plan_year
 from guidefund.settings import Settings, quiet_environment
 
 EXIT_OK, EXIT_ATTENTION, EXIT_FAILED = 0, 1, 2
@@ -43,9 +44,49 @@ def describe(
     chinese_headings(p)
 
 
+def add_region(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--region",
+        metavar="地区代码",
+        help="地区代码，如 650000（默认：GUIDEFUND_REGION；未设置时为参考数据中唯一的地区）",
+    )
+
+
+def add_scope(p: argparse.ArgumentParser, year_help: str = "") -> None:
+    """--region and --year, the scope every command works in (one helper, so every command
+    names them alike). Without them: GUIDEFUND_REGION / GUIDEFUND_YEAR, else the only region
+    and the current plan year (`plan_year`)."""
+    add_region(p)
+    p.add_argument(
+        "--year",
+        type=int,
+        metavar="年度",
+        help=year_help
+        or "计划年度（默认：GUIDEFUND_YEAR；未设置时按今天的日期和已有参考数据取当前计划年度）",
+    )
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
-    workdir = getattr(args, "workdir", None)
-    return Settings(workdir=workdir) if workdir else Settings()
+    """The run's settings: the environment's, with --workdir and --region when given."""
+    given = {
+        key: value
+        for key in ("workdir", "region")
+        if (value := getattr(args, key, None)) is not None and value != ""
+    }
+    return Settings(**given)
+
+
+def year_of(settings: Settings, year: int | None, today: date | None = None) -> int:
+    """The plan year: --year, else GUIDEFUND_YEAR, else the current plan year by the calendar."""
+    chosen = year or settings.year
+    if chosen:
+        return chosen
+    return plan_year(
+        settings.reference_dir,
+        settings.region,
+        today or date.today(),
+        settings.submission_deadline,
+    )
 
 
 def quiet_libraries(settings: Settings) -> None:
@@ -61,7 +102,8 @@ def prepare_runtime(settings: Settings) -> None:
 
 
 def reference_for(settings: Settings, year: int | None) -> Reference:
-    return load_reference(settings.reference_dir, year or settings.year)
+    """The reference data of the run's region (settings.region) and year (`year_of`)."""
+    return load_reference(settings.reference_dir, year_of(settings, year), settings.region)
 
 
 def safe_url(url: str) -> str:

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from guidefund.cli.common import EXIT_ATTENTION, EXIT_OK, describe, reference_for, settings_from
+from guidefund.cli.common import (
+    EXIT_ATTENTION,
+    EXIT_OK,
+    add_scope,
+    describe,
+    reference_for,
+    settings_from,
+)
 
 
 def cmd_custody(args: argparse.Namespace) -> int:
@@ -42,7 +49,7 @@ def cmd_custody(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("custody", "核对收件箱、存档和隔离区中的文件与接收记录是否一一相符", cmd_custody)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--json", action="store_true", help="以 JSON 输出核对结果")
     describe(
         p,

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, describe, reference_for, run_flow, settings_from
+from guidefund.cli.common import (
+    EXIT_OK,
+    add_scope,
+    describe,
+    reference_for,
+    run_flow,
+    settings_from,
+)
 from guidefund.cli.nightly import print_problems, print_summary
 
 
@@ -29,10 +36,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(f"已在 {settings.inbox} 生成 {len(ref.plan)} 份样例填报（seed={args.seed}）")
             else:
                 print(f"{settings.archive} 已有入库文件，不再生成样例；重新汇总并出表")
-            summary = nightly_consolidation(year=ref.year, workdir=str(settings.workdir))
+            scope = {"year": ref.year, "workdir": str(settings.workdir), "region": ref.region_code}
+            summary = nightly_consolidation(**scope)
             print_summary(summary.as_dict(), as_json=False)
             print_problems(summary.problems)
-            return year_end_aggregation(year=ref.year, workdir=str(settings.workdir))
+            return year_end_aggregation(**scope)
 
         return go
 
@@ -46,11 +54,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"已写出 {path}")
     print_problems(done.problems)
     print()
-    print(next_steps(settings.workdir, ref.year))
+    print(next_steps(settings.workdir, ref.year, settings.region))
     return EXIT_OK
 
 
-def next_steps(workdir: Path, year: int) -> str:
+def next_steps(workdir: Path, year: int, region: str = "") -> str:
     """How to go on after the demo: `make demo` installs guidefund into .venv, which is not on
     the PATH, so the commands are shown with the path they run from (or how to activate it)."""
     bin_dir = Path(sys.executable).parent
@@ -61,6 +69,7 @@ def next_steps(workdir: Path, year: int) -> str:
         command = _shown(bin_dir / "guidefund")
         activate = f"或先执行 source {_shown(bin_dir / 'activate')}，之后直接输入 guidefund …"
     where = "" if workdir == Path("guidefund-work") else f" --workdir {workdir}"
+    where += f" --region {region}" if region else ""
     steps = [
         (f"{command} status --year {year}{where}", "各项目的报送状态"),
         (f"{command} check {workdir / 'inbox'}/", "检查单位交来的文件"),
@@ -82,7 +91,7 @@ def _shown(path: Path) -> str:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("demo", "演示：生成样例、运行两个流程并打印自评表", cmd_demo)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--seed", type=int, default=2024, help="样例的随机种子（默认 2024）")
     describe(
         p,

@@ -13,6 +13,7 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
+    add_scope,
     describe,
     reference_for,
     run_flow,
@@ -23,14 +24,14 @@ from guidefund.intake.space import space_problem
 from guidefund.settings import Settings
 
 
-def check_before_run(settings: Settings, year: int | None) -> int:
+def check_before_run(settings: Settings, year: int | None) -> tuple[str, int]:
     """What must hold before a run touches anything: the year's reference data reads whole,
-    and the disk has room. Raises (one line, exit 2); returns the year."""
+    and the disk has room. Raises (one line, exit 2); returns the region and year."""
     ref = reference_for(settings, year)
     problem = space_problem(settings.workdir, settings.inbox, settings.disk_margin_mb)
     if problem:
         raise Fault(problem)
-    return ref.year
+    return ref.region_code, ref.year
 
 
 SHOWN = 5  # problems printed per rejected file; the count of the rest follows
@@ -38,12 +39,14 @@ SHOWN = 5  # problems printed per rejected file; the count of the rest follows
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    year = check_before_run(settings, args.year)
+    region, year = check_before_run(settings, args.year)
 
     def start():  # type: ignore[no-untyped-def]
         from guidefund.flows.nightly import nightly_consolidation
 
-        return lambda: nightly_consolidation(year=year, workdir=str(settings.workdir))
+        return lambda: nightly_consolidation(
+            year=year, workdir=str(settings.workdir), region=region
+        )
 
     summary = run_flow(settings, start)
     print_summary(summary.as_dict(), args.json)
@@ -106,7 +109,7 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("nightly", "立即汇总收件箱（每晚汇总流程）", cmd_nightly)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--json", action="store_true", help="以 JSON 打印运行摘要（供脚本使用）")
     describe(
         p,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, describe, reference_for, settings_from
+from guidefund.cli.common import EXIT_OK, add_scope, describe, reference_for, settings_from
 
 
 def cmd_samples(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ def cmd_samples(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("samples", "生成样例填报文件（与种子报告的结果一致）", cmd_samples)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--out", required=True, metavar="文件夹", help="样例写到这个文件夹")
     p.add_argument(
         "--seed", type=int, default=2024, help="随机种子（默认 2024）：同一种子生成相同文件"

@@ -11,6 +11,7 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    add_region,
     describe,
     prepare_runtime,
     reference_for,
@@ -69,6 +70,7 @@ def cmd_deployments(args: argparse.Namespace) -> int:
 def register(add: Callable[..., Any]) -> None:
     """Add `serve` and `deployments` to the `guidefund` parser."""
     p = add("serve", "在 Prefect 服务器上按计划运行各流程，直到停止", cmd_serve)
+    add_region(p)
     describe(
         p,
         "提供三个部署：每晚汇总（nightly-consolidation）、每周预警摘要（execution-alerts）和"
@@ -78,6 +80,7 @@ def register(add: Callable[..., Any]) -> None:
         exits={0: "已停止（计划保持启用）", 2: "无法启动（服务器无法连接、计划设置有误）"},
     )
     p = add("deployments", "列出各定时流程、计划和下次运行时间", cmd_deployments)
+    add_region(p)
     p.add_argument("--json", action="store_true", help="以 JSON 打印（供脚本使用）")
     p.add_argument(
         "--next", type=int, default=3, metavar="N", help="显示接下来 N 次运行时间（默认 3）"

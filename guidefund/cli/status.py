@@ -14,6 +14,7 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_FAILED,
     EXIT_OK,
+    add_scope,
     describe,
     reference_for,
     settings_from,
@@ -117,7 +118,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     """Add `guidefund status` to the parser."""
     p = add("status", "查看某年度各计划项目的报送状态（已提交 / 退回待改 / 未提交）", cmd_status)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--period", metavar="报告期", help="报告期，如 2024-07（默认：年度报告）")
     p.add_argument("--json", action="store_true", help="以 JSON 打印（供脚本使用）")
     p.add_argument("--xlsx", metavar="路径", help="同时把汇总表（.xlsx）写到这个路径")

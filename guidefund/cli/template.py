@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from guidefund.cli.common import EXIT_OK, describe, reference_for, settings_from
+from guidefund.cli.common import EXIT_OK, add_scope, describe, reference_for, settings_from
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("template", "为每个计划项目写出填报模板（.xlsx）", cmd_template)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--out", required=True, metavar="文件夹", help="模板写到这个文件夹")
     p.add_argument(
         "--project", type=int, action="append", metavar="序号",

@@ -10,6 +10,7 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
+    add_scope,
     describe,
     prepare_runtime,
     reference_for,
@@ -27,7 +28,7 @@ def cmd_year_end(args: argparse.Namespace) -> int:
         from guidefund.flows.year_end import year_end_aggregation
 
         return lambda: year_end_aggregation(
-            year=ref.year, workdir=str(settings.workdir), out=args.out
+            year=ref.year, workdir=str(settings.workdir), out=args.out, region=ref.region_code
         )
 
     done = run_flow(settings, start)
@@ -66,7 +67,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., Any]) -> None:
     p = add("year-end", "计算年度自评并写出自评表、报告草稿等（年度自评流程）", cmd_year_end)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--out", metavar="文件夹", help="报告写到这个文件夹（默认：<工作目录>/reports）")
     describe(
         p,
@@ -80,7 +81,7 @@ def register(add: Callable[..., Any]) -> None:
     )  # fmt: skip
 
     p = add("indicators", "打印由汇总库计算的指标结果", cmd_indicators)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--json", action="store_true", help="以 JSON 打印（与 indicators.json 相同）")
     describe(
         p,

@@ -112,7 +112,7 @@ def execution_alerts(
             ):
                 continue
             subject = ref.region_name if key == "region" else f"类别 {g.group}"
-            what = "全区" if key == "region" else f"{g.group}（{g.projects} 个项目）"
+            what = ref.region_whole if key == "region" else f"{g.group}（{g.projects} 个项目）"
             text = (
                 f"{what}截至 {period_label(period)} 资金执行率 {plain(g.execution_pct)}%（支出 {plain(g.spent)} / 安排 "
                 f"{plain(g.allocation)} 万元），低于{'年末要求' if rule == 'execution.year_end' else '序时进度减容差'} {plain(floor)}%。"
@@ -141,7 +141,7 @@ def indicator_alerts(
     for r in results:
         if not r.needs_explanation or r.completion_pct is None:
             continue
-        missed = r.completion_pct < HUNDRED
+        missed = r.met is False
         rule = "indicator.miss" if missed else "indicator.overrun"
         threshold = bands.get(r.target_text, under) if r.rule == "qualitative" else under
         threshold = threshold if missed else over

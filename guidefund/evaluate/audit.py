@@ -2,7 +2,7 @@
 
 FIGURES.csv has the columns indicator, source, target, actual, completion_pct, deviation_pct
 (any may be empty), one statement per line, e.g. the seed's own statements in
-data/reference/2024/stated_figures.csv. Two kinds of finding, one per printed line:
+data/reference/650000/2024/stated_figures.csv. Two kinds of finding, one per printed line:
 
 * arithmetic that does not hold on a line: 完成率 ≠ actual / target (target / actual for a ≤
   indicator), or 偏差率 ≠ |完成率 − 100 %|, compared at the decimals the report wrote;

@@ -58,7 +58,7 @@ def consolidate(
                 means[t.field] = mean
     used = {k: v * scale for k, v in sums.items()} if scale is not None else sums
     results = evaluate(ref, used, means, explain_under_pct, explain_over_pct)
-    return results, budget_rows(ref, sums.get("funds_spent", Decimal(0))), sums
+    return results, budget_rows(ref, sums), sums
 
 
 def execution(spent: Decimal, allocation: Decimal) -> Decimal | None:

@@ -16,19 +16,28 @@ Rules (targets.csv 聚合规则), following the attachment's notes 4 and 5:
 * ``qualitative``: each unit states a completion share in the bands of note 5 (100–80 %,
   80–60 %, 60–0 %); the fund-weighted mean is the completion, shown as its band's wording.
 
-A target with operator ≤ is met by staying under it: 完成率 = target / actual (an actual of 0
-meets it fully: 100 %). An indicator without a target (指标值 empty, e.g. 支持央地协同重大科技项目数量)
-is reported with its actual but has no 完成率 and is not scored.
+The edge rules live here and nowhere else (`completion_fraction`, `is_met`), and the table, the
+scores, the summary sentence, section 四 and the alerts all read them:
+
+* ≥ (or no operator): 完成率 = actual / target; met when actual ≥ target;
+* ≤: met by staying under it: 完成率 = target / actual (an actual of 0 meets it fully: 100 %);
+* a target of 0 (≥0, ≤0): 完成率 is 100 % when met, 0 % when missed;
+* qualitative: 完成率 is the fund-weighted completion share; met while it stays in the target's
+  band (95 % is still 稳步提升: met, though under 100 %).
+
+An indicator without a target (指标值 empty, e.g. 支持央地协同重大科技项目数量) is reported with its
+actual but has no 完成率, is neither met nor missed, and is not scored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 from guidefund.numbers import HUNDRED, rounded
 from guidefund.records import BudgetRow, IndicatorResult, Reason
-from guidefund.reference import CENTRAL_FUNDS, Band, Project, Reference, Target
+from guidefund.reference import Band, Project, Reference, Target
 
 
 def matches(project: Project, condition: str) -> bool:
@@ -95,13 +104,36 @@ def band_wording(ref: Reference, pct: Decimal) -> str:
     return band.wording if band else ""
 
 
+def completion_fraction(operator: str, target: Decimal, actual: Decimal) -> Fraction:
+    """完成率 exactly (1 = 100 %): actual / target, target / actual for ≤ (an actual of 0 meets
+    it: 1); a target of 0 is 1 when met and 0 when missed."""
+    if target == 0:
+        met = actual <= 0 if operator == "≤" else actual >= 0
+        return Fraction(1 if met else 0)
+    if operator == "≤":
+        return Fraction(1) if actual == 0 else Fraction(target) / Fraction(actual)
+    return Fraction(actual) / Fraction(target)
+
+
 def completion(t: Target, actual: Decimal) -> Decimal | None:
-    """完成率 in percent, unrounded: actual / target, or target / actual for a ≤ target."""
-    if not t.target:
+    """完成率 in percent, unrounded (`completion_fraction`); None without a numeric target."""
+    if t.target is None:
         return None
-    if t.operator == "≤":
-        return HUNDRED if actual == 0 else t.target / actual * HUNDRED
-    return actual / t.target * HUNDRED
+    ratio = completion_fraction(t.operator, t.target, actual)
+    return Decimal(ratio.numerator) / Decimal(ratio.denominator) * HUNDRED
+
+
+def is_met(t: Target, actual: Decimal | None, band: Band | None = None) -> bool | None:
+    """Whether the indicator reached its target: a number by its operator (≥ actual ≥ target,
+    ≤ actual ≤ target), a qualitative one by staying in the target's band (its lowest share,
+    `band`); None when there is nothing to compare (no target or no actual)."""
+    if actual is None:
+        return None
+    if t.rule == "qualitative":
+        return None if band is None else actual >= band.lower
+    if t.target is None:
+        return None
+    return actual <= t.target if t.operator == "≤" else actual >= t.target
 
 
 def evaluate(
@@ -126,11 +158,12 @@ def evaluate(
             pct = None if actual is None else completion(t, actual)
             done = None if pct is None else rounded(pct, 2)
         deviation = None if done is None else abs(done - HUNDRED)
-        needs = done is not None and (done < explain_under_pct or done >= explain_over_pct)
         wanted = wordings.get(t.target_text)
+        met = is_met(t, done if t.rule == "qualitative" else actual, wanted)
+        needs = done is not None and (done < explain_under_pct or done >= explain_over_pct)
         if t.rule == "qualitative" and done is not None and wanted is not None:
             # A qualitative target is a band: reaching it (e.g. 95 % is still 稳步提升) is not a miss.
-            needs = done < wanted.lower
+            needs = not met
         results.append(
             IndicatorResult(
                 no=t.no,
@@ -147,16 +180,18 @@ def evaluate(
                 completion_pct=done,
                 deviation_pct=deviation,
                 needs_explanation=needs,
+                met=met,
             )
         )
     return results
 
 
-def budget_rows(ref: Reference, spent: Decimal) -> list[BudgetRow]:
-    """The 自评表 budget block: 中央财政资金 executed from submissions, the others as stated."""
+def budget_rows(ref: Reference, sums: Mapping[str, Decimal]) -> list[BudgetRow]:
+    """The 自评表 budget block, only from the submissions: each line's 全年执行数 is the sum of
+    its field (budget.csv 执行数字段) over the current submissions, 0 when it has none."""
     rows = []
     for line in ref.budget_lines:
-        executed = spent if line.source == CENTRAL_FUNDS else line.executed
+        executed = sums.get(line.field, Decimal(0)) if line.field else Decimal(0)
         rate = rounded(executed / line.budget * HUNDRED, 2) if line.budget else None
         rows.append(BudgetRow(line.source, line.budget, executed, rate))
     total_budget = sum((r.budget for r in rows), Decimal(0))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from guidefund.evaluate.indicators import completion_fraction
 from guidefund.numbers import json_number, plain, rounded
 from guidefund.records import BudgetRow, IndicatorResult
 from guidefund.reference import Reference
@@ -156,12 +157,14 @@ def _indicator_score(r: IndicatorResult, weight: Fraction) -> IndicatorScore:
         )
     if r.rule == "qualitative":
         raw, text = Fraction(r.completion_pct) / 100, f"{plain(r.completion_pct)}%"
-    elif r.operator == "≤":
-        raw = ONE if r.actual == 0 else Fraction(r.target) / Fraction(r.actual)  # type: ignore[arg-type]
-        text = f"{plain(r.target)}/{plain(r.actual)}"
     else:
-        raw = Fraction(r.actual) / Fraction(r.target)  # type: ignore[arg-type]
-        text = f"{plain(r.actual)}/{plain(r.target)}"
+        raw = completion_fraction(r.operator, r.target, r.actual)  # type: ignore[arg-type]
+        if r.target == 0:
+            text = f"{raw}"  # met 1, missed 0
+        elif r.operator == "≤":
+            text = f"{plain(r.target)}/{plain(r.actual)}"
+        else:
+            text = f"{plain(r.actual)}/{plain(r.target)}"
     ratio = min(raw, ONE)
     score = weight * ratio
     formula = f"{w} × min({text}, 1) = {score_text(to_decimal(score))}"

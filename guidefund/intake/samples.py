@@ -13,7 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from math import gcd
 from pathlib import Path
 
 from guidefund.intake.template import file_name, write_submission
@@ -116,43 +117,6 @@ def apportion(
     return out
 
 
-def _fix_weighted_mean(
-    values: list[int], weights: list[int], target: int, low: int, high: int
-) -> list[int]:
-    """Nudge integer `values` inside [low, high] until sum(w*v) == target * sum(w) exactly."""
-    values = list(values)
-    gap = target * sum(weights) - sum(w * v for w, v in zip(weights, values, strict=True))
-    order = sorted(range(len(values)), key=lambda i: -weights[i])
-    while gap:
-        step = 1 if gap > 0 else -1
-        movable = [
-            i for i in order if 0 < weights[i] <= abs(gap) and low <= values[i] + step <= high
-        ]
-        if movable:
-            i = movable[0]
-            values[i] += step
-            gap -= step * weights[i]
-            continue
-        pair = next(
-            (
-                (i, j)
-                for i in order
-                for j in order
-                if weights[i] - weights[j] == abs(gap)
-                and i != j
-                and low <= values[i] + step <= high
-                and low <= values[j] - step <= high
-            ),
-            None,
-        )
-        if pair is None:
-            raise ValueError("无法精确达到加权平均值")
-        values[pair[0]] += step
-        values[pair[1]] -= step
-        gap = 0
-    return values
-
-
 def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
     """The unit-filled values of every plan project, by project number."""
     rules = ref.samples
@@ -171,6 +135,7 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
             _spread_sum(ref, spread, eligible, rules.cases, values, rng)
         else:
             _spread_mean(spread, plan, values, rng)
+    _plausible(ref, set(rules.spreads), values, rng)
     for p in plan:
         v = values[p.no]
         v["period"] = f"{ref.year}年度"
@@ -185,6 +150,45 @@ def generate(ref: Reference, seed: int = 2024) -> dict[int, dict[str, Value]]:
         v["deviation_reason"] = reason
     _check(ref, rules, values)
     return values
+
+
+def _plausible(
+    ref: Reference, spread: set[str], values: dict[int, dict[str, Value]], rng: random.Random
+) -> None:
+    """Values for the numbers no stated total spreads (a year without sample_totals.csv, or a
+    field it leaves out): funds received and paid on time in full, spending 60–100 % of the
+    allocation (none for 后补助), other money up to the allocation, small counts, a few 是,
+    percents of 85–100; each within the field's bounds."""
+    for f in ref.fields:
+        if f.key in spread or f.prefill or f.kind not in ("money", "int", "yesno", "pct"):
+            continue
+        for p in ref.plan:
+            a = p.allocation.quantize(CENT, rounding=ROUND_DOWN)  # never above the allocation
+            if f.kind == "money":
+                if f.key in ("funds_received", "funds_on_time"):
+                    v: Value = a
+                elif f.key == "funds_spent":
+                    share = Decimal(rng.randint(60, 100)) / 100
+                    v = (
+                        Decimal(0)
+                        if p.support_mode == POST
+                        else (a * share).quantize(CENT, rounding=ROUND_DOWN)
+                    )
+                    v = min(v, a)
+                else:
+                    v = (a * Decimal(rng.randint(0, 100)) / 100).quantize(CENT, rounding=ROUND_DOWN)
+            elif f.kind == "int":
+                v = rng.randint(0, 5)
+            elif f.kind == "yesno":
+                v = rng.random() < 0.1
+            else:
+                v = Decimal(rng.randint(85, 100)).quantize(CENT)
+            if isinstance(v, Decimal | int) and not isinstance(v, bool):
+                if f.lower is not None and v < f.lower:
+                    v = f.lower
+                if f.upper is not None and v > f.upper:
+                    v = f.upper
+            values[p.no][f.key] = v
 
 
 def _spread_sum(
@@ -214,13 +218,35 @@ def _spread_sum(
 def _spread_mean(
     spread: Spread, plan: list[Project], values: dict[int, dict[str, Value]], rng: random.Random
 ) -> None:
-    """Whole percents around the target whose allocation-weighted mean is the target exactly."""
-    target = int(spread.total)
-    start = [min(100, target + rng.randint(-5, 5)) for _ in plan]
-    weights = [int(p.allocation) for p in plan]
-    fixed = _fix_weighted_mean(start, weights, target, max(80, target - 10), 100)
-    for p, v in zip(plan, fixed, strict=True):
-        values[p.no][spread.field] = Decimal(v).quantize(CENT)
+    """Percents (to 0.01) around the target whose allocation-weighted mean is the target
+    exactly, for any allocations (fractional 万元 too) and any seed.
+
+    Every funded project starts at the target; projects are then moved in pairs (i, j) by
+    k·A_j/g and −k·A_i/g hundredths (A the allocations as integers, g their gcd), which leaves
+    Σ A·v unchanged, with k drawn so that both stay within 5 points of the target and the
+    bounds. A project with no allocation weighs nothing and takes any value in the bounds."""
+    target = int(spread.total * 100)  # hundredths of a percent
+    if Decimal(target) / 100 != spread.total:
+        raise ValueError(f"{spread.field} 的加权平均目标 {spread.total} 超过两位小数")
+    low, high = max(8000, target - 1000), 10000
+    near_low, near_high = max(low, target - 500), min(high, target + 500)
+    if not near_low <= target <= near_high:
+        raise ValueError(f"{spread.field} 的加权平均目标 {spread.total} 不在 80–100 之间")
+    scale = 10 ** max((-p.allocation.as_tuple().exponent for p in plan), default=0)  # type: ignore[operator]
+    weights = [int(p.allocation * scale) for p in plan]
+    out = [target if w else 100 * rng.randint(low // 100, high // 100) for w in weights]
+    funded = [i for i, w in enumerate(weights) if w > 0]
+    rng.shuffle(funded)
+    for i, j in zip(funded[::2], funded[1::2], strict=False):
+        g = gcd(weights[i], weights[j])
+        di, dj = weights[j] // g, weights[i] // g
+        up = min((near_high - out[i]) // di, (out[j] - near_low) // dj)
+        down = min((out[i] - near_low) // di, (near_high - out[j]) // dj)
+        k = rng.randint(-down, up)
+        out[i] += k * di
+        out[j] -= k * dj
+    for p, v in zip(plan, out, strict=True):
+        values[p.no][spread.field] = (Decimal(v) / 100).quantize(CENT)
 
 
 def _check(ref: Reference, rules: SampleRules, values: dict[int, dict[str, Value]]) -> None:

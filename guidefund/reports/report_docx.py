@@ -56,7 +56,7 @@ RED = RGBColor(0xC0, 0, 0)
 
 
 def short(fig: Figures) -> str:
-    return fig.text("地区简称", fig.ref.region_name)
+    return fig.ref.region_short
 
 
 def target_phrase(r: IndicatorResult) -> str:
@@ -289,7 +289,7 @@ def _section_four(doc: DocumentObject, fig: Figures) -> None:
         doc, "（一）总体目标和绩效指标未完成或超过指标值较多的原因分析，下一步改进措施", level=2
     )
     explain = [r for r in fig.results if r.needs_explanation and r.completion_pct is not None]
-    missed = [r for r in explain if r.completion_pct < 100]  # type: ignore[operator]
+    missed = [r for r in explain if r.met is False]
     over = [r for r in explain if r not in missed]
     headings = (
         ("1. 未完成指标值的指标", missed),

@@ -77,7 +77,7 @@ def completion_chart(fig: Figures) -> str:
             continue
         kind = "ok"
         if r.needs_explanation:
-            kind = "miss" if r.completion_pct < 100 else "over"
+            kind = "miss" if r.met is False else "over"
         tip = f"{r.indicator}：完成率 {plain(r.completion_pct)}%"
         parts.append(_bar(kind, {"indicator": r.indicator}, y, r.completion_pct, top, tip))
     parts.append(_line(Decimal(100), top, height, "100%"))

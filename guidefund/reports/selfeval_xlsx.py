@@ -83,12 +83,12 @@ def write_xlsx(path: Path, fig: Figures) -> Path:
         _merge(ws, row, 1, row, COLUMNS)
         ws.cell(row, 1).font = _WARN
     boxed_from = ws.max_row + 1
-    for label, key, default in (
-        ("项目名称", "", ref.fund_name),
-        ("中央主管部门", "中央主管部门", ""),
-        ("地方主管部门", "地方主管部门", ""),
+    for label, value in (
+        ("项目名称", ref.fund_name),
+        ("中央主管部门", ref.central_department),
+        ("地方主管部门", ref.local_department),
     ):
-        row = _row(ws, {1: label, 4: fig.text(key, default) if key else default})
+        row = _row(ws, {1: label, 4: value})
         _merge(ws, row, 1, row, 3)
         _merge(ws, row, 4, row, COLUMNS)
 

@@ -160,7 +160,7 @@ def reason_cell(fig: Figures, r: IndicatorResult) -> str:
 def summary_text(fig: Figures) -> str:
     """全年实际完成情况: the year in figures, for the 自评表 and the report."""
     scored = [r for r in fig.results if r.completion_pct is not None]
-    missed = [r.indicator for r in scored if r.completion_pct < 100]  # type: ignore[operator]
+    missed = [r.indicator for r in scored if r.met is False]
     over = [r for r in scored if r.completion_pct >= fig.explain_over_pct]  # type: ignore[operator]
     total, region = fig.budget[0], fig.groups["类别"][-1]
     partial = "" if fig.complete else f"（{fig.status}，以下数字只含已提交项目）"

@@ -423,7 +423,7 @@ def test_a_full_disk_for_data_docs_and_a_refusing_mail_server_keep_the_night_and
     assert second.code == 1  # Data Docs still cannot be written
     assert len(box.messages) == 1
     subject = email.message_from_string(box.messages[0], policy=email.policy.default)["Subject"]
-    assert subject == f"guidefund：{baseline.new_alerts} 条新预警（2024）"
+    assert subject == f"guidefund：{baseline.new_alerts} 条新预警（650000 2024）"
     assert h.survivors(done.processes | second.processes) == []
 
 

@@ -167,7 +167,7 @@ def test_status_without_a_warehouse_file_says_so_and_creates_nothing(
 def test_the_consolidated_xlsx_has_one_row_per_plan_project_and_opens_back(
     loaded: Engine, ref: Reference, tmp_path: Path
 ) -> None:
-    path = write_consolidated_xlsx(loaded, ref, tmp_path / "out" / "汇总表_2024.xlsx")
+    path = write_consolidated_xlsx(loaded, ref, tmp_path / "out" / "汇总表_新疆_2024.xlsx")
 
     wb = load_workbook(path)
     assert wb.sheetnames == ["汇总表", "按类别", "版本历史"]
