@@ -45,7 +45,9 @@ class Plan:
 
 def plans(settings: Settings) -> list[Plan]:
     """The deployments guidefund serves, from settings; raises ValueError naming a bad setting."""
-    common = {"workdir": str(settings.workdir.resolve())}
+    # as_of None: each run is judged as of its own day in GUIDEFUND_TIMEZONE; a missed night is
+    # replayed by starting the deployment with as_of set to that night's date.
+    common = {"workdir": str(settings.workdir.resolve()), "as_of": None}
     found = [
         Plan(
             "nightly-consolidation",

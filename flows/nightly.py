@@ -16,6 +16,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from guidefund.evaluate.calendar import no_calendar_note
 from guidefund.expectations import DocsRun
 from guidefund.faults import SecondarySteps, checkpoint, watch_stops
 from guidefund.flows import artifacts, tasks
@@ -43,6 +44,11 @@ class NightlySummary:
     data_docs: str = ""
     new_alerts: int = 0
     consolidated_xlsx: str = ""
+    # The date the run judged as of (alerts, deadlines), the periods it checked, and the one
+    # line a year without a reporting calendar gets.
+    as_of: str = ""
+    periods: list[str] = field(default_factory=list)
+    calendar_note: str = ""
     # Every entry of the inbox this run saw → its one outcome: a receipt's state, or skipped,
     # refused or deferred (left in the inbox) with the reason in `notes`.
     outcomes: dict[str, str] = field(default_factory=dict)
@@ -66,16 +72,18 @@ def nightly_consolidation(
     year: int | None = None,
     workdir: str | None = None,
     period: str | None = None,
-    today: date | None = None,
+    as_of: date | None = None,
 ) -> NightlySummary:
     """Consolidate every workbook waiting in <workdir>/inbox into the warehouse.
 
-    `period` is the consolidation checked and alerted on ('2024' annual, '2024-07' a month);
-    `today` (default: the run's date) decides whether the submission deadline has passed."""
+    `as_of` (default: today in GUIDEFUND_TIMEZONE) is the date the run judges as of: which
+    periods are due, which reports are late. The periods checked and alerted on are those
+    holding accepted data and those past their due date (evaluate.calendar); `period` ('2024'
+    annual, '2024-07' a month) checks that one alone."""
     watch_stops()
     settings = tasks.settings_for(workdir)
     ref = load_reference(settings.reference_dir, year or settings.year)
-    url, current = settings.database_url, period or str(ref.year)
+    url, day = settings.database_url, tasks.as_of_for(settings, as_of)
     limits = ReadLimits.of(settings, ref)
     tasks.check_disk(settings)
     with NightLock(settings.workdir) as lock:
@@ -112,25 +120,42 @@ def nightly_consolidation(
         finally:
             night.close()
         summary = _summary(night)
+        summary.as_of, summary.calendar_note = day.isoformat(), no_calendar_note(ref)
         later = SecondarySteps(
             f"文件已入库并归档（接收 {summary.accepted}，退回 {summary.rejected}），"
             "其余步骤下次运行时补做",
             on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
         )
-        problems = later.run(
-            "汇总检查",
-            lambda: tasks.check_consolidated(
-                url, ref, current, docs, settings.workdir, night.rules
-            ),
-            [],
-            "汇总检查未能完成（{}），下次运行时重新检查",
+        periods = later.run(
+            "确定报告期",
+            lambda: tasks.alert_periods(url, ref, settings, day, period),
+            None,
+            "报告期未能确定（{}），汇总检查与预警下次运行时补做",
+        )
+        summary.periods = list(periods or [])
+        current = _table_period(summary.periods, ref.year)
+        problems = (
+            later.run(
+                "汇总检查",
+                lambda: tasks.check_consolidated(
+                    url, ref, summary.periods, docs, settings.workdir, night.rules
+                ),
+                [],
+                "汇总检查未能完成（{}），下次运行时重新检查",
+            )
+            if periods is not None
+            else []
         )
         summary.consolidated_findings = [f.message for f in problems]
-        new_alerts = later.run(
-            "计算预警",
-            lambda: tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today()),
-            None,
-            "预警未能计算（{}），下次运行时重新计算",
+        new_alerts = (
+            later.run(
+                "计算预警",
+                lambda: tasks.raise_alerts(url, ref, settings, run_id, summary.periods, day),
+                None,
+                "预警未能计算（{}），下次运行时重新计算",
+            )
+            if periods is not None
+            else None
         )
         summary.new_alerts = len(new_alerts or [])
         table = later.run(
@@ -175,6 +200,13 @@ def nightly_consolidation(
     later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
     summary.problems = later.lines
     return summary
+
+
+def _table_period(periods: list[str], year: int) -> str:
+    """The period whose 汇总表 the run writes: the annual one once it is checked, else the
+    latest month checked, else the annual one (a run before any period is due)."""
+    annual = str(year)
+    return annual if annual in periods or not periods else periods[-1]
 
 
 def _summary(night: Night) -> NightlySummary:

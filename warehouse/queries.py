@@ -248,3 +248,23 @@ def current_findings(engine: Engine, region: str, year: int, severity: str) -> l
         .order_by(S.project_no, W.id)
     )  # fmt: skip
     return _rows(engine, stmt)
+
+
+def reported_periods(engine: Engine, region: str, year: int) -> list[str]:
+    """The periods of the year that hold at least one current (accepted) submission."""
+    stmt = select(S.period).where(*current(region, year)).distinct().order_by(S.period)
+    return [r.period for r in _rows(engine, stmt)]
+
+
+def period_execution(engine: Engine, region: str, year: int, period: str) -> list[Any]:
+    """One row per plan project with a current submission for `period`, in plan order: no,
+    name, unit, category, allocation, funds received and spent (year to date)."""
+    stmt = (
+        select(P.no, P.name, P.unit, P.category, P.allocation, F.funds_received, F.funds_spent)
+        .select_from(S)
+        .join(F, F.submission_id == S.id)
+        .join(P, of_project())
+        .where(*current(region, year, period))
+        .order_by(P.no)
+    )
+    return _rows(engine, stmt)

@@ -32,6 +32,7 @@ COMMANDS = (
     "check",
     "nightly",
     "status",
+    "alerts",
     "custody",
     "year_end",
     "audit",

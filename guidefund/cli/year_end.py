@@ -10,6 +10,8 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
+    add_as_of,
+    as_of_from,
     describe,
     prepare_runtime,
     reference_for,
@@ -22,12 +24,13 @@ from guidefund.cli.nightly import print_problems
 def cmd_year_end(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     ref = reference_for(settings, args.year)
+    as_of = as_of_from(args, settings)
 
     def start():  # type: ignore[no-untyped-def]
         from guidefund.flows.year_end import year_end_aggregation
 
         return lambda: year_end_aggregation(
-            year=ref.year, workdir=str(settings.workdir), out=args.out
+            year=ref.year, workdir=str(settings.workdir), out=args.out, as_of=as_of
         )
 
     done = run_flow(settings, start)
@@ -35,7 +38,11 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 
     fig = done.figures
     missing = fig.missing if fig is not None else []
+    print(f"截至 {as_of.isoformat()}")
     print(render_text(ref, done.results, done.budget, missing))
+    print(
+        f"新预警 {len(done.new_alerts)} 条（guidefund alerts --year {ref.year} 查看未关闭的预警）"
+    )
     for path in done.files:
         print(f"已写出 {path}")
     print_problems(done.problems)
@@ -68,6 +75,7 @@ def register(add: Callable[..., Any]) -> None:
     p = add("year-end", "计算年度自评并写出自评表、报告草稿等（年度自评流程）", cmd_year_end)
     p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
     p.add_argument("--out", metavar="文件夹", help="报告写到这个文件夹（默认：<工作目录>/reports）")
+    add_as_of(p)
     describe(
         p,
         "从汇总库计算指标、得分和各方向情况，写出自评表（.xlsx/.csv）、indicators.json、"

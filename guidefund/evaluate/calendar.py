@@ -1,0 +1,61 @@
+"""The reporting calendar at an as-of date: which periods a run evaluates, and when each is due.
+
+A year's `reporting_calendar.csv` lists its periods (月报, 运行监控, 年报), each with a due date
+and whether every plan project must send it. A run evaluates every period that holds accepted
+data, plus every period whose due date has passed by the as-of date; so nothing is said about the
+annual period before the annual reports arrive or are due. GUIDEFUND_SUBMISSION_DEADLINE, when
+set, overrides the 年报's due date. A year without the file is monitored as before the calendar:
+the annual period only, due by that setting or 31 January after the plan year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from guidefund.reference import ANNUAL_REPORT, Due, Reference
+from guidefund.settings import Settings
+
+
+def schedule(ref: Reference, settings: Settings) -> list[Due]:
+    """The year's periods with their due dates, the annual report's override applied."""
+    annual = str(ref.year)
+    found = list(ref.calendar)
+    if not any(d.period == annual for d in found):
+        found.append(Due(annual, ANNUAL_REPORT, date(ref.year + 1, 1, 31), True))
+    if settings.submission_deadline is not None:
+        found = [
+            Due(d.period, d.kind, settings.submission_deadline, d.every_project)
+            if d.period == annual else d
+            for d in found
+        ]  # fmt: skip
+    return found
+
+
+def due_of(ref: Reference, settings: Settings, period: str) -> Due | None:
+    """The calendar's entry for `period`, or None when the calendar does not list it."""
+    return next((d for d in schedule(ref, settings) if d.period == period), None)
+
+
+def periods_to_check(
+    ref: Reference, settings: Settings, as_of: date, reported: Iterable[str]
+) -> list[str]:
+    """The periods a run evaluates as of `as_of`: those holding accepted data, and those whose
+    due date has passed; without a calendar, the annual period alone (as before it existed).
+    Months first, in order, then the year."""
+    annual = str(ref.year)
+    if not ref.calendar:
+        return [annual]
+    chosen = {p for p in reported if p == annual or p.startswith(f"{ref.year}-")}
+    chosen |= {d.period for d in schedule(ref, settings) if as_of > d.due}
+    return sorted(chosen, key=lambda p: (p == annual, p))
+
+
+def no_calendar_note(ref: Reference) -> str:
+    """The one line a run prints for a year without a calendar; empty when it has one."""
+    if ref.calendar:
+        return ""
+    return (
+        f"{ref.year} 年度没有报送日历（reporting_calendar.csv）：只检查年度报告，"
+        "月度报送不单独预警；需要事中监控时请按 README「During the year」添加该文件"
+    )
