@@ -128,7 +128,7 @@ def nightly_consolidation(
         )
         periods = later.run(
             "确定报告期",
-            lambda: tasks.alert_periods(url, ref, settings, day, period),
+            lambda: tasks.alert_periods(url, ref, settings, day, period, run_id),
             None,
             "报告期未能确定（{}），汇总检查与预警下次运行时补做",
         )

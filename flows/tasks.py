@@ -354,14 +354,18 @@ def raise_alerts(
 @task(name="alert-periods", timeout_seconds=within(120), **WAREHOUSE)
 @warehouse_step("确定报告期")
 def alert_periods(
-    url: str, ref: Reference, settings: Settings, as_of: date, period: str | None = None
+    url: str,
+    ref: Reference,
+    settings: Settings,
+    as_of: date,
+    period: str | None = None,
+    run_id: int | None = None,
 ) -> list[str]:
-    """The periods this run checks: `period` when given, else those holding accepted data and
-    those past their due date as of `as_of` (the annual one alone for a year without a
-    reporting calendar)."""
+    """The periods run `run_id` checks as of `as_of`: `period` when given, else as
+    evaluate.calendar decides (the annual one alone for a year without a reporting calendar)."""
     from guidefund.evaluate.alerts import alert_periods as periods_of
 
-    return periods_of(engine_for(url), ref, settings, as_of, period)
+    return periods_of(engine_for(url), ref, settings, as_of, period, run_id)
 
 
 @task(name="write-consolidated", timeout_seconds=within(300), **WAREHOUSE)

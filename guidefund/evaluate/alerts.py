@@ -1,7 +1,8 @@
 """Alert rules over the warehouse: what should worry the department tonight.
 
-`raise_alerts` evaluates every rule for the periods a run checks (evaluate.calendar: those with
-accepted data and those past their due date) as of one date, and records the result through
+`raise_alerts` evaluates every rule for the periods a run checks (evaluate.calendar: those it
+loaded, the current month, obligatory periods past due, the annual period once it has data or
+is past due) as of one date, and records the result through
 warehouse.alerts (deduplicated: an alert whose region, year, period, rule, subject and severity
 are unchanged is not new again). Every alert carries the as-of date, its level (project,
 direction, region, indicator, submission) and its project's 序号. Rules, thresholds from
@@ -286,14 +287,20 @@ def warning_alerts(engine: Engine, ref: Reference) -> list[dict[str, Any]]:
 
 
 def alert_periods(
-    engine: Engine, ref: Reference, settings: Settings, as_of: date, period: str | None = None
+    engine: Engine,
+    ref: Reference,
+    settings: Settings,
+    as_of: date,
+    period: str | None = None,
+    run_id: int | None = None,
 ) -> list[str]:
-    """The periods a run evaluates as of `as_of`: `period` alone when given, else those with
-    accepted data or past their due date (evaluate.calendar)."""
+    """The periods run `run_id` evaluates as of `as_of`: `period` alone when given, else as
+    evaluate.calendar decides from the periods with accepted data (and those this run loaded)."""
     if period:
         return [period]
     reported = reported_periods(engine, ref.region_code, ref.year)
-    return periods_to_check(ref, settings, as_of, reported)
+    tonight = reported_periods(engine, ref.region_code, ref.year, run_id) if run_id else []
+    return periods_to_check(ref, settings, as_of, reported, tonight)
 
 
 def evaluate_alerts(

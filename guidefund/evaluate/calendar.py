@@ -1,9 +1,16 @@
 """The reporting calendar at an as-of date: which periods a run evaluates, and when each is due.
 
 A year's `reporting_calendar.csv` lists its periods (月报, 运行监控, 年报), each with a due date
-and whether every plan project must send it. A run evaluates every period that holds accepted
-data, plus every period whose due date has passed by the as-of date; so nothing is said about the
-annual period before the annual reports arrive or are due. GUIDEFUND_SUBMISSION_DEADLINE, when
+and whether every plan project must send it. A run evaluates, as of its date:
+
+* the periods that received accepted data in that run (a late report is judged the night it
+  comes);
+* the current month: the latest month that holds accepted data or is past its due date (an
+  older month's figures are superseded by the newer year-to-date ones, so its alerts close);
+* every period past its due date that every plan project must report (运行监控, …): its
+  missing reports stay open until they come;
+* the annual period once annual reports arrived or the 年报 is past due; so nothing annual is
+  said before then. GUIDEFUND_SUBMISSION_DEADLINE, when
 set, overrides the 年报's due date. A year without the file is monitored as before the calendar:
 the annual period only, due by that setting or 31 January after the plan year.
 """
@@ -38,16 +45,28 @@ def due_of(ref: Reference, settings: Settings, period: str) -> Due | None:
 
 
 def periods_to_check(
-    ref: Reference, settings: Settings, as_of: date, reported: Iterable[str]
+    ref: Reference,
+    settings: Settings,
+    as_of: date,
+    reported: Iterable[str],
+    tonight: Iterable[str] = (),
 ) -> list[str]:
-    """The periods a run evaluates as of `as_of`: those holding accepted data, and those whose
-    due date has passed; without a calendar, the annual period alone (as before it existed).
-    Months first, in order, then the year."""
+    """The periods a run evaluates as of `as_of` (see the module's docstring), given the
+    periods holding accepted data (`reported`) and those that received some in this run
+    (`tonight`); without a calendar, the annual period alone (as before it existed). Months
+    first, in order, then the year."""
     annual = str(ref.year)
     if not ref.calendar:
         return [annual]
-    chosen = {p for p in reported if p == annual or p.startswith(f"{ref.year}-")}
-    chosen |= {d.period for d in schedule(ref, settings) if as_of > d.due}
+    mine = {p for p in reported if p == annual or p.startswith(f"{ref.year}-")}
+    past = [d for d in schedule(ref, settings) if as_of > d.due]
+    chosen = {p for p in tonight if p in mine}
+    months = {p for p in mine if p != annual} | {d.period for d in past if d.period != annual}
+    if months:
+        chosen.add(max(months))
+    chosen |= {d.period for d in past if d.every_project}
+    if annual in mine:
+        chosen.add(annual)
     return sorted(chosen, key=lambda p: (p == annual, p))
 
 
