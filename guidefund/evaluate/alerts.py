@@ -308,9 +308,13 @@ def evaluate_alerts(
 ) -> list[dict[str, Any]]:
     """Every alert the rules raise as of `as_of` for `periods`, before deduplication."""
     out: list[dict[str, Any]] = []
+    with_data = set(reported_periods(engine, ref.region_code, ref.year))
     for period in [periods] if isinstance(periods, str) else periods:
-        out += execution_alerts(engine, ref, settings, period)
-        out += indicator_alerts(engine, ref, settings, period)
+        # A month nobody reported says nothing about spending or projections: its missing
+        # reports are what there is to say.
+        if period in with_data or period_month(period) is None:
+            out += execution_alerts(engine, ref, settings, period)
+            out += indicator_alerts(engine, ref, settings, period)
         out += missing_alerts(engine, ref, settings, period, as_of)
     out += warning_alerts(engine, ref)
     return [{**a, "as_of": as_of} for a in out]
