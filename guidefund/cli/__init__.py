@@ -33,6 +33,7 @@ COMMANDS = (
     "nightly",
     "status",
     "alerts",
+    "monitor",
     "custody",
     "year_end",
     "audit",
