@@ -170,3 +170,15 @@ def test_the_monitoring_table_opens_back_with_the_june_figures(
     html = (tmp_path / "运行监控表_2024-06.html").read_text(encoding="utf-8")
     assert "数据截至 2024-07-03" in html and 'id="not-reported"' in html
     assert "http" not in html.replace("http-equiv", "")
+
+
+def test_status_states_its_as_of_date_and_whether_the_period_is_due(cli) -> None:
+    code, out = cli("status", "--period", JUNE, "--as-of", "2024-07-10")
+    assert "报告期 2024-06，截至 2024-07-10（截止日期 2024-07-10，未到截止日期）" in out
+    code, out = cli("status", "--period", JUNE, "--as-of", "2024-07-11", "--json")
+    summary = json.loads(out)
+    assert (summary["as_of"], summary["due"], summary["overdue"]) == (
+        "2024-07-11",
+        "2024-07-10",
+        True,
+    )

@@ -312,3 +312,62 @@ def test_a_corrected_report_closes_its_alert(played) -> None:
     mine = ("2024-09", "execution.progress", "warning", "project", str(scenario.corrector))
     assert mine in nights[date(YEAR, 10, 5)][0]
     assert mine not in nights[date(YEAR, 10, 6)][0]
+
+
+# ------------------------------------------------------------------ the calendar file
+
+
+def test_the_2024_calendar_is_monthly_with_the_annual_report_due_31_january(ref: Reference) -> None:
+    assert [(d.period, d.kind, d.due, d.every_project) for d in ref.calendar][5:7] == [
+        ("2024-06", "运行监控", date(2024, 7, 10), False),
+        ("2024-07", "月报", date(2024, 8, 10), False),
+    ]
+    assert (ref.calendar[-1].period, ref.calendar[-1].due, ref.calendar[-1].every_project) == (
+        ANNUAL, ANNUAL_DUE, True,
+    )  # fmt: skip
+    assert len(ref.calendar) == 13
+
+
+def test_a_malformed_calendar_is_refused_naming_file_row_and_column(tmp_path: Path) -> None:
+    from guidefund.reference import ReferenceError
+
+    shutil.copytree(REFERENCE_DIR / ANNUAL, tmp_path / ANNUAL)
+    (tmp_path / ANNUAL / "reporting_calendar.csv").write_text(
+        "报告期,类型,截止日期,全部项目须报送\n"
+        "2024-06,季报,2024-07-10,是\n"
+        "2024-13,月报,2024-07-10,是\n"
+        "2024-07,月报,7月10日,是\n"
+        "2024-08,月报,2024-09-10,必须\n"
+        "2024-09,月报,2024-10-10,否\n2024-09,月报,2024-10-12,否\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReferenceError) as refused:
+        load_reference(tmp_path, YEAR)
+    assert refused.value.problems == [
+        "reporting_calendar.csv 第 2 行 类型：'季报' 应为 月报、运行监控、年报 之一",
+        "reporting_calendar.csv 第 3 行 报告期：'2024-13' 应为 2024（年报）或 2024-01 … 2024-12（月份）",
+        "reporting_calendar.csv 第 4 行 截止日期：'7月10日' 不是日期（应为 YYYY-MM-DD）",
+        "reporting_calendar.csv 第 5 行 全部项目须报送：'必须' 应为 是 或 否",
+        "reporting_calendar.csv 报告期 2024-09 出现多次",
+    ]
+
+
+def test_a_year_without_a_calendar_checks_the_annual_period_as_before_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """Without reporting_calendar.csv, July is judged as before the calendar existed: the
+    annual period alone (so the issue's 16 annual alerts of July would stand), due 31 January
+    or GUIDEFUND_SUBMISSION_DEADLINE; one line says so."""
+    from guidefund.evaluate.calendar import no_calendar_note, periods_to_check, schedule
+
+    shutil.copytree(REFERENCE_DIR / ANNUAL, tmp_path / ANNUAL)
+    (tmp_path / ANNUAL / "reporting_calendar.csv").unlink()
+    bare = load_reference(tmp_path, YEAR)
+    settings = Settings(reference_dir=tmp_path)
+    assert bare.calendar == ()
+    assert periods_to_check(bare, settings, date(YEAR, 7, 3), ["2024-06"], ["2024-06"]) == [ANNUAL]
+    assert [(d.period, d.due) for d in schedule(bare, settings)] == [(ANNUAL, ANNUAL_DUE)]
+    moved = Settings(reference_dir=tmp_path, submission_deadline=date(2025, 2, 15))
+    assert [(d.period, d.due) for d in schedule(bare, moved)] == [(ANNUAL, date(2025, 2, 15))]
+    assert no_calendar_note(bare).startswith("2024 年度没有报送日历（reporting_calendar.csv）")
+    assert no_calendar_note(load_reference(REFERENCE_DIR, YEAR)) == ""
