@@ -161,7 +161,12 @@ def nightly_consolidation(
         table = later.run(
             "汇总表",
             lambda: tasks.write_consolidated(
-                url, ref, settings.reports / f"汇总表_{current}.xlsx", current, settings.timezone
+                url,
+                ref,
+                settings.reports / f"汇总表_{current}.xlsx",
+                current,
+                settings.timezone,
+                day,
             ),
             None,
             "汇总表未能写出（{}），下次运行时重写；现在也可运行 guidefund status --xlsx 文件名",

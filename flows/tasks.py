@@ -371,12 +371,17 @@ def alert_periods(
 @task(name="write-consolidated", timeout_seconds=within(300), **WAREHOUSE)
 @warehouse_step("写汇总表")
 def write_consolidated(
-    url: str, ref: Reference, path: Path, period: str, timezone: str = "Asia/Shanghai"
+    url: str,
+    ref: Reference,
+    path: Path,
+    period: str,
+    timezone: str = "Asia/Shanghai",
+    as_of: date | None = None,
 ) -> Path:
-    """The 汇总表 workbook: one row per plan project with its submission state."""
+    """The 汇总表 workbook: one row per plan project with its submission state, as of `as_of`."""
     from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 
-    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone)
+    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone, as_of)
 
 
 @task(

@@ -10,7 +10,7 @@ artifacts → notification of new alerts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ def year_end_aggregation(
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
     try:
         checkpoint("计算年度指标")
-        fig = figures_task(url, ref, settings, period)
+        fig = replace(figures_task(url, ref, settings, period), as_of=day)
         checkpoint("保存指标结果")
         store_results(url, ref, run_id, fig.results)
     except BaseException as exc:

@@ -121,7 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.xlsx:
             summary["xlsx"] = str(
                 write_consolidated_xlsx(
-                    engine, ref, Path(args.xlsx), args.period, settings.timezone
+                    engine, ref, Path(args.xlsx), args.period, settings.timezone, as_of
                 )
             )
     finally:

@@ -38,10 +38,10 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 
     fig = done.figures
     missing = fig.missing if fig is not None else []
-    print(f"截至 {as_of.isoformat()}")
     print(render_text(ref, done.results, done.budget, missing))
     print(
-        f"新预警 {len(done.new_alerts)} 条（guidefund alerts --year {ref.year} 查看未关闭的预警）"
+        f"数据截至 {as_of.isoformat()}；新预警 {len(done.new_alerts)} 条"
+        f"（guidefund alerts --year {ref.year} 查看未关闭的预警）"
     )
     for path in done.files:
         print(f"已写出 {path}")
