@@ -136,13 +136,13 @@ def progress(period: str) -> Decimal:
 
 
 def checked(current: dict[tuple[int, str], Sent], tonight: set[str], night: date) -> set[str]:
-    """The periods judged: tonight's, the latest month with reports or past due, the
-    obligatory ones past due, the annual one once it has reports."""
+    """The periods judged in full: tonight's, the latest month with reports or past due, the
+    annual one once it has reports or is past due."""
     with_data = {period for _, period in current}
     past = {p for p in [*(f"{YEAR}-{m:02d}" for m in range(1, 13)), ANNUAL] if night > due_of(p)}
     months = {p for p in with_data | past if p != ANNUAL}
     latest = {max(months)} if months else set()
-    return tonight | latest | (past & MUST_REPORT) | (with_data & {ANNUAL})
+    return tonight | latest | ((with_data | past) & {ANNUAL})
 
 
 def expected(
@@ -183,10 +183,12 @@ def expected(
                 ("indicator.miss", "critical") if annual else ("indicator.projection", "warning")
             )
             out |= {(period, rule, severity, "indicator", f"指标 {t.name}") for t in sums}
-        if period in MUST_REPORT and night > due_of(period):
-            severity = "critical" if annual else "warning"
+    for period in MUST_REPORT:
+        if night > due_of(period):
+            sent = {no for no, p in current if p == period}
+            severity = "critical" if period == ANNUAL else "warning"
             out |= {(period, "submission.missing", severity, "project", str(p.no))
-                    for p in ref.plan if p.no not in mine}  # fmt: skip
+                    for p in ref.plan if p.no not in sent}  # fmt: skip
     return out
 
 
@@ -226,6 +228,7 @@ def played(year_ref: Reference, tmp_path_factory: pytest.TempPathFactory):
     arriving = scenario.nights()
     current: dict[tuple[int, str], Sent] = {}
     nights: dict[date, tuple[set[Key], set[Key], list[str]]] = {}
+    raised: dict[date, set[Key]] = {}
     for night in days(date(YEAR, 1, 1), date(YEAR + 1, 2, 28)):
         run = start_run(engine, "nightly-consolidation")
         sent = arriving.get(night, [])
@@ -233,21 +236,22 @@ def played(year_ref: Reference, tmp_path_factory: pytest.TempPathFactory):
             load_batch(engine, ref, run, [as_submission(ref, s) for s in sent], [])
             current.update({(s.no, s.period): s for s in sent})
         periods = alert_periods(engine, ref, settings, night, run_id=run)
-        raise_alerts(engine, ref, settings, run, periods, night)
+        new = keys(listed(raise_alerts(engine, ref, settings, run, periods, night), ref))
         finish_run(engine, run)
         found = listed(open_alerts(engine, YEAR), ref)
         assert {a["as_of"] for a in found} <= {night}
         tonight = {s.period for s in sent}
         assert sorted(periods) == sorted(checked(current, tonight, night)), night
         nights[night] = (keys(found), expected(ref, current, tonight, night), periods)
-    yield scenario, nights
+        raised[night] = new
+    yield scenario, nights, raised
     engine.dispose()
 
 
 def test_every_night_the_open_alerts_are_exactly_those_the_calendar_and_reports_imply(
     played,
 ) -> None:
-    _, nights = played
+    _, nights, _ = played
     wrong = {night: (sorted(got - want)[:3], sorted(want - got)[:3])
              for night, (got, want, _) in nights.items() if got != want}  # fmt: skip
     assert wrong == {}
@@ -255,7 +259,7 @@ def test_every_night_the_open_alerts_are_exactly_those_the_calendar_and_reports_
 
 
 def test_nothing_annual_and_nothing_critical_before_the_year_ends(played) -> None:
-    _, nights = played
+    _, nights, _ = played
     for night, (got, _, periods) in nights.items():
         if night <= date(YEAR, 12, 31):
             assert ANNUAL not in periods, night
@@ -266,7 +270,7 @@ def test_nothing_annual_and_nothing_critical_before_the_year_ends(played) -> Non
 
 
 def test_each_slow_project_is_alerted_in_the_period_it_reported(played) -> None:
-    scenario, nights = played
+    scenario, nights, _ = played
     july_3 = nights[date(YEAR, 7, 3)][0]
     slow_june = {
         k[4] for k in july_3 if k[:2] == ("2024-06", "execution.progress") and k[3] == "project"
@@ -279,7 +283,7 @@ def test_each_slow_project_is_alerted_in_the_period_it_reported(played) -> None:
 def test_a_missing_report_appears_the_day_after_its_due_date_and_a_late_one_closes_it(
     played, year_ref: Reference
 ) -> None:
-    scenario, nights = played
+    scenario, nights, _ = played
 
     def missing(night: date) -> set[str]:
         return {k[4] for k in nights[night][0] if k[:2] == ("2024-06", "submission.missing")}
@@ -302,13 +306,16 @@ def test_a_missing_report_appears_the_day_after_its_due_date_and_a_late_one_clos
 
 def test_an_older_month_closes_when_a_newer_one_is_current(played) -> None:
     """May's slow projects are open until June's reports come (3 July), then June's are."""
-    _, nights = played
+    _, nights, _ = played
     assert {k[0] for k in nights[date(YEAR, 7, 2)][0]} == {"2024-05"}
     assert {k[0] for k in nights[date(YEAR, 7, 3)][0]} == {"2024-06"}
+    # June must be sent by every project: in December only its missing reports are still open.
+    june = {k[1] for k in nights[date(YEAR, 12, 31)][0] if k[0] == "2024-06"}
+    assert june == {"submission.missing"}
 
 
 def test_a_corrected_report_closes_its_alert(played) -> None:
-    scenario, nights = played
+    scenario, nights, _ = played
     mine = ("2024-09", "execution.progress", "warning", "project", str(scenario.corrector))
     assert mine in nights[date(YEAR, 10, 5)][0]
     assert mine not in nights[date(YEAR, 10, 6)][0]
@@ -371,3 +378,24 @@ def test_a_year_without_a_calendar_checks_the_annual_period_as_before_and_says_s
     assert [(d.period, d.due) for d in schedule(bare, moved)] == [(ANNUAL, date(2025, 2, 15))]
     assert no_calendar_note(bare).startswith("2024 年度没有报送日历（reporting_calendar.csv）")
     assert no_calendar_note(load_reference(REFERENCE_DIR, YEAR)) == ""
+
+
+def test_an_alert_is_new_once_however_many_nights_it_stays_open(played) -> None:
+    """Deduplicated across nights: each open alert was raised as new on exactly one night
+    (the slow June projects on 3 July, the missing June reports on 11 July), never again while
+    it stayed open."""
+    _, nights, raised = played
+    first: dict[Key, list[date]] = defaultdict(list)
+    for night, new in raised.items():
+        for key in new:
+            first[key].append(night)
+    reopened = {k: v for k, v in first.items() if len(v) > 1}
+    # An alert that closed and came back is new again; in this year only the late project's
+    # June alerts could, and they do not.
+    assert reopened == {}
+    missing_june = {k for k, v in first.items() if k[:2] == ("2024-06", "submission.missing")}
+    assert {first[k][0] for k in missing_june} == {date(YEAR, 7, 11)}
+    slow_june = {
+        k for k in first if k[:2] == ("2024-06", "execution.progress") and k[3] == "project"
+    }
+    assert {first[k][0] for k in slow_june} == {date(YEAR, 7, 3)}

@@ -1,8 +1,8 @@
 """Alert rules over the warehouse: what should worry the department tonight.
 
-`raise_alerts` evaluates every rule for the periods a run checks (evaluate.calendar: those it
-loaded, the current month, obligatory periods past due, the annual period once it has data or
-is past due) as of one date, and records the result through
+`raise_alerts` evaluates every rule for the periods a run judges (evaluate.calendar: those it
+loaded, the current month, the annual period once it has data or is past due), and the missing
+reports of every obligatory period past due, as of one date, and records the result through
 warehouse.alerts (deduplicated: an alert whose region, year, period, rule, subject and severity
 are unchanged is not new again). Every alert carries the as-of date, its level (project,
 direction, region, indicator, submission) and its project's 序号. Rules, thresholds from
@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from guidefund.evaluate.calendar import due_of, periods_to_check
+from guidefund.evaluate.calendar import due_of, obligatory_past_due, periods_to_check
 from guidefund.evaluate.figures import breakdown, consolidate, execution
 from guidefund.numbers import HUNDRED, as_decimal, plain, rounded
 from guidefund.records import (
@@ -308,13 +308,16 @@ def evaluate_alerts(
 ) -> list[dict[str, Any]]:
     """Every alert the rules raise as of `as_of` for `periods`, before deduplication."""
     out: list[dict[str, Any]] = []
+    judged = [periods] if isinstance(periods, str) else list(periods)
     with_data = set(reported_periods(engine, ref.region_code, ref.year))
-    for period in [periods] if isinstance(periods, str) else periods:
+    for period in judged:
         # A month nobody reported says nothing about spending or projections: its missing
         # reports are what there is to say.
         if period in with_data or period_month(period) is None:
             out += execution_alerts(engine, ref, settings, period)
             out += indicator_alerts(engine, ref, settings, period)
+    late = dict.fromkeys([*judged, *obligatory_past_due(ref, settings, as_of)])
+    for period in late:
         out += missing_alerts(engine, ref, settings, period, as_of)
     out += warning_alerts(engine, ref)
     return [{**a, "as_of": as_of} for a in out]

@@ -1,18 +1,16 @@
 """The reporting calendar at an as-of date: which periods a run evaluates, and when each is due.
 
 A year's `reporting_calendar.csv` lists its periods (月报, 运行监控, 年报), each with a due date
-and whether every plan project must send it. A run evaluates, as of its date:
+and whether every plan project must send it. A run judges, as of its date:
 
 * the periods that received accepted data in that run (a late report is judged the night it
   comes);
 * the current month: the latest month that holds accepted data or is past its due date (an
   older month's figures are superseded by the newer year-to-date ones, so its alerts close);
-* every period past its due date that every plan project must report (运行监控, …): its
-  missing reports stay open until they come;
 * the annual period once annual reports arrived or the 年报 is past due; so nothing annual is
-  said before then. GUIDEFUND_SUBMISSION_DEADLINE, when
-set, overrides the 年报's due date. A year without the file is monitored as before the calendar:
-the annual period only, due by that setting or 31 January after the plan year.
+  said before then;
+* and, for missing reports only, every period past its due date that every plan project must
+  send (运行监控, the 年报, …): they stay open until the reports come.
 """
 
 from __future__ import annotations
@@ -51,7 +49,7 @@ def periods_to_check(
     reported: Iterable[str],
     tonight: Iterable[str] = (),
 ) -> list[str]:
-    """The periods a run evaluates as of `as_of` (see the module's docstring), given the
+    """The periods a run judges in full as of `as_of` (see the module's docstring), given the
     periods holding accepted data (`reported`) and those that received some in this run
     (`tonight`); without a calendar, the annual period alone (as before it existed). Months
     first, in order, then the year."""
@@ -59,15 +57,20 @@ def periods_to_check(
     if not ref.calendar:
         return [annual]
     mine = {p for p in reported if p == annual or p.startswith(f"{ref.year}-")}
-    past = [d for d in schedule(ref, settings) if as_of > d.due]
+    past = {d.period for d in schedule(ref, settings) if as_of > d.due}
     chosen = {p for p in tonight if p in mine}
-    months = {p for p in mine if p != annual} | {d.period for d in past if d.period != annual}
+    months = {p for p in mine | past if p != annual}
     if months:
         chosen.add(max(months))
-    chosen |= {d.period for d in past if d.every_project}
-    if annual in mine:
+    if annual in mine or annual in past:
         chosen.add(annual)
     return sorted(chosen, key=lambda p: (p == annual, p))
+
+
+def obligatory_past_due(ref: Reference, settings: Settings, as_of: date) -> list[str]:
+    """The periods every plan project must send whose due date has passed by `as_of`: their
+    missing reports are alerted whatever else the run judges."""
+    return [d.period for d in schedule(ref, settings) if d.every_project and as_of > d.due]
 
 
 def no_calendar_note(ref: Reference) -> str:
