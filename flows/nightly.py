@@ -4,7 +4,8 @@ Primary work (a failure stops the run: exit 2): check the disk → finish what a
 check the plan → scan and hash the inbox (known bytes are duplicates, unparsed) → per chunk: read
 (worker pool, or a Dask cluster) and validate (one GX run per suite) → decide versions → per chunk:
 load (one transaction) and file away. Secondary work (a failure is one line saying what happens
-next, and the run goes on: exit 1): check the consolidation → alerts → 汇总表 → Data Docs → close
+next, and the run goes on: exit 1): the periods to judge as of the run's date (the reporting
+calendar) → check their consolidation → alerts → 汇总表 → Data Docs → close
 the run record → artifacts → notification of new alerts. A stop (SIGTERM, SIGINT) ends the run at
 the next checkpoint between steps."""
 
