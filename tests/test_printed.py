@@ -222,4 +222,4 @@ def test_the_monitoring_table_prints_every_project_and_indicator_on_landscape_pa
     assert [office.too_short(ws) for ws in sheets] == [[], [], [], []]
     assert (
         office.pages(pdfs["monitor"]) <= 10
-    )  # 9 measured: 6 for the 136 projects, 1 per other sheet
+    )  # 9 measured (LibreOffice 7.4)
