@@ -220,6 +220,4 @@ def test_the_monitoring_table_prints_every_project_and_indicator_on_landscape_pa
     sheets = load_workbook(documents["monitor"]).worksheets
     assert [ws.page_setup.orientation for ws in sheets] == ["landscape"] * 4
     assert [office.too_short(ws) for ws in sheets] == [[], [], [], []]
-    assert (
-        office.pages(pdfs["monitor"]) <= 10
-    )  # 9 measured (LibreOffice 7.4)
+    assert office.pages(pdfs["monitor"]) <= 10  # 9 measured (LibreOffice 7.4)
