@@ -96,3 +96,25 @@ def test_the_nightly_deployment_replays_a_night_as_of_its_beijing_date(
         "截至 2024-07-01 仍无已接收的 2024-06 报告期填报（截止日期 2024-06-30）"
         in alerts[0]["message"]
     )
+
+
+@pytest.mark.prefect
+def test_the_digest_is_dated_as_of_its_parameter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
+) -> None:
+    """The execution-alerts deployment's as_of dates the digest (an empty warehouse: nothing
+    open, and it says so)."""
+    from guidefund.flows.digest import execution_alerts
+
+    monkeypatch.delenv("GUIDEFUND_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("GUIDEFUND_NOTIFY_URL", raising=False)
+    workdir = tmp_path / "work"
+    settings = Settings(workdir=workdir)
+    (plan,) = [p for p in deploy.plans(settings) if p.name == "execution-alerts"]
+    digest = execution_alerts(**{**plan.parameters, "as_of": "2024-07-08"})
+    assert digest.as_of == date(2024, 7, 8)
+    assert (
+        digest.title
+        == "guidefund 每周预警摘要（2024，截至 2024-07-08）：未关闭 0 条，本周新增 0 条"
+    )
+    assert digest.title in (workdir / "alerts.log").read_text(encoding="utf-8")

@@ -33,6 +33,7 @@ COMMANDS = (
     "nightly",
     "status",
     "alerts",
+    "digest",
     "monitor",
     "custody",
     "year_end",
