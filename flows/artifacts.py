@@ -85,6 +85,7 @@ def alert_table(alerts: Sequence[Mapping[str, Any]], scope: str | None = None) -
             "值": number(a.get("value")),
             "阈值": number(a.get("threshold")),
             "期间": a.get("period") or "",
+            "截至": str(a.get("as_of") or ""),
             "说明": a.get("message", ""),
         }
         for a in alerts

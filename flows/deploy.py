@@ -47,7 +47,13 @@ def plans(settings: Settings) -> list[Plan]:
     """The deployments guidefund serves, from settings; raises ValueError naming a bad setting."""
     # The region is a parameter of every deployment (empty: the only region with reference
     # data); the year is not: each run takes it from the calendar (guidefund.reference).
-    common = {"workdir": str(settings.workdir.resolve()), "region": settings.region}
+    # as_of None: each run is judged as of its own day in GUIDEFUND_TIMEZONE; a missed night is
+    # replayed by starting the deployment with as_of set to that night's date.
+    common = {
+        "workdir": str(settings.workdir.resolve()),
+        "region": settings.region,
+        "as_of": None,
+    }
     found = [
         Plan(
             "nightly-consolidation",

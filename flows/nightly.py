@@ -4,7 +4,8 @@ Primary work (a failure stops the run: exit 2): check the disk → finish what a
 check the plan → scan and hash the inbox (known bytes are duplicates, unparsed) → per chunk: read
 (worker pool, or a Dask cluster) and validate (one GX run per suite) → decide versions → per chunk:
 load (one transaction) and file away. Secondary work (a failure is one line saying what happens
-next, and the run goes on: exit 1): check the consolidation → alerts → 汇总表 → Data Docs → close
+next, and the run goes on: exit 1): the periods to judge as of the run's date (the reporting
+calendar) → check their consolidation → alerts → 汇总表 → Data Docs → close
 the run record → artifacts → notification of new alerts. A stop (SIGTERM, SIGINT) ends the run at
 the next checkpoint between steps."""
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from guidefund.evaluate.calendar import no_calendar_note
 from guidefund.expectations import DocsRun
 from guidefund.faults import SecondarySteps, checkpoint, watch_stops
 from guidefund.flows import artifacts, tasks
@@ -43,6 +45,11 @@ class NightlySummary:
     data_docs: str = ""
     new_alerts: int = 0
     consolidated_xlsx: str = ""
+    # The date the run judged as of (alerts, deadlines), the periods it checked, and the one
+    # line a year without a reporting calendar gets.
+    as_of: str = ""
+    periods: list[str] = field(default_factory=list)
+    calendar_note: str = ""
     # Every entry of the inbox this run saw → its one outcome: a receipt's state, or skipped,
     # refused or deferred (left in the inbox) with the reason in `notes`.
     outcomes: dict[str, str] = field(default_factory=dict)
@@ -66,17 +73,20 @@ def nightly_consolidation(
     year: int | None = None,
     workdir: str | None = None,
     period: str | None = None,
-    today: date | None = None,
+    as_of: date | None = None,
     region: str | None = None,
 ) -> NightlySummary:
     """Consolidate every workbook waiting in <workdir>/inbox into the warehouse.
 
-    `period` is the consolidation checked and alerted on ('2024' annual, '2024-07' a month);
-    `today` (default: the run's date) decides whether the submission deadline has passed."""
+    `as_of` (default: today in GUIDEFUND_TIMEZONE) is the date the run judges as of: which
+    periods are due, which reports are late. The periods checked and alerted on are those
+    holding accepted data and those past their due date (evaluate.calendar); `period` ('2024'
+    annual, '2024-07' a month) checks that one alone."""
     watch_stops()
     settings = tasks.settings_for(workdir, region)
-    ref = tasks.reference_of(settings, year, today)
-    url, current = settings.database_url, period or str(ref.year)
+    day = tasks.as_of_for(settings, as_of)
+    ref = tasks.reference_of(settings, year, day)
+    url = settings.database_url
     limits = ReadLimits.of(settings, ref)
     tasks.check_disk(settings)
     with NightLock(settings.workdir) as lock:
@@ -113,25 +123,42 @@ def nightly_consolidation(
         finally:
             night.close()
         summary = _summary(night)
+        summary.as_of, summary.calendar_note = day.isoformat(), no_calendar_note(ref)
         later = SecondarySteps(
             f"文件已入库并归档（接收 {summary.accepted}，退回 {summary.rejected}），"
             "其余步骤下次运行时补做",
             on_stop=lambda stop: tasks.close_failed(url, run_id, stop),
         )
-        problems = later.run(
-            "汇总检查",
-            lambda: tasks.check_consolidated(
-                url, ref, current, docs, settings.workdir, night.rules
-            ),
-            [],
-            "汇总检查未能完成（{}），下次运行时重新检查",
+        periods = later.run(
+            "确定报告期",
+            lambda: tasks.alert_periods(url, ref, settings, day, period, run_id),
+            None,
+            "报告期未能确定（{}），汇总检查与预警下次运行时补做",
+        )
+        summary.periods = list(periods or [])
+        current = _table_period(summary.periods, ref.year)
+        problems = (
+            later.run(
+                "汇总检查",
+                lambda: tasks.check_consolidated(
+                    url, ref, summary.periods, docs, settings.workdir, night.rules
+                ),
+                [],
+                "汇总检查未能完成（{}），下次运行时重新检查",
+            )
+            if periods is not None
+            else []
         )
         summary.consolidated_findings = [f.message for f in problems]
-        new_alerts = later.run(
-            "计算预警",
-            lambda: tasks.raise_alerts(url, ref, settings, run_id, current, today or date.today()),
-            None,
-            "预警未能计算（{}），下次运行时重新计算",
+        new_alerts = (
+            later.run(
+                "计算预警",
+                lambda: tasks.raise_alerts(url, ref, settings, run_id, summary.periods, day),
+                None,
+                "预警未能计算（{}），下次运行时重新计算",
+            )
+            if periods is not None
+            else None
         )
         summary.new_alerts = len(new_alerts or [])
         table = later.run(
@@ -142,6 +169,7 @@ def nightly_consolidation(
                 settings.reports / f"汇总表_{ref.stem(current)}.xlsx",
                 current,
                 settings.timezone,
+                day,
             ),
             None,
             "汇总表未能写出（{}），下次运行时重写；现在也可运行 guidefund status --xlsx 文件名",
@@ -180,6 +208,13 @@ def nightly_consolidation(
     later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
     summary.problems = later.lines
     return summary
+
+
+def _table_period(periods: list[str], year: int) -> str:
+    """The period whose 汇总表 the run writes: the annual one once it is checked, else the
+    latest month checked, else the annual one (a run before any period is due)."""
+    annual = str(year)
+    return annual if annual in periods or not periods else periods[-1]
 
 
 def _summary(night: Night) -> NightlySummary:

@@ -59,6 +59,14 @@ def reference_of(
     return load_reference(settings.reference_dir, year, settings.region)
 
 
+def as_of_for(settings: Settings, as_of: date | None) -> date:
+    """A run's as-of date: the `as_of` parameter, else today in GUIDEFUND_TIMEZONE (a run at
+    01:00 Beijing time on the 1st belongs to the 1st, whatever the server's clock says)."""
+    from guidefund.settings import local_today
+
+    return as_of or local_today(settings.timezone)
+
+
 def is_transient(exc: BaseException | None) -> bool:
     """An error of the file share that may pass (busy, timed out, stale); not a full disk."""
     return exc is not None and is_transient_io(exc)
@@ -279,24 +287,30 @@ def file_chunk(night: Night, chunk: LoadChunk) -> int:
 def check_consolidated(
     url: str,
     ref: Reference,
-    period: str,
+    periods: str | Sequence[str],
     docs: DocsRun | None = None,
     workdir: Path | None = None,
     rules: str = "",
 ) -> list[Finding]:
-    """consolidated.critical over the current accepted versions: one GX run, unless the same
-    rows were judged under the same rules before (their findings are kept, intake.memo)."""
+    """consolidated.critical over the current accepted versions of `periods`: one GX run,
+    unless the same rows were judged under the same rules before (their findings are kept,
+    intake.memo). A year with a reporting calendar checks only periods that hold data (a
+    period nobody reported is its missing-report alerts, not a total of 0)."""
     from guidefund.intake.memo import Memo, key_of
     from guidefund.warehouse.queries import current_submissions
 
+    wanted = {periods} if isinstance(periods, str) else set(periods)
+    period = "+".join(sorted(wanted))
     rows = []
     for r in current_submissions(engine_for(url), ref.region_code, ref.year):
         project = ref.project(r["project_no"])
-        if r["period"] == period:
+        if r["period"] in wanted:
             rows.append({**r, "category": project.category if project else ""})
+    if not rows and ref.calendar:
+        return []
     memo = Memo(workdir) if workdir is not None and rules else None
-    key = key_of(rules, period, sorted((r["project_no"], r["category"], str(r["allocation"]))
-                                       for r in rows))  # fmt: skip
+    key = key_of(rules, period, sorted((r["period"], r["project_no"], r["category"],
+                                        str(r["allocation"])) for r in rows))  # fmt: skip
     if memo is not None and (known := memo.get("consolidated.critical", key)) is not None:
         return known
     from guidefund.intake.validate import validate_consolidated
@@ -345,23 +359,50 @@ def close_failed(url: str, run_id: int, exc: BaseException) -> None:
 @task(name="raise-alerts", timeout_seconds=within(300), **WAREHOUSE)
 @warehouse_step("计算预警")
 def raise_alerts(
-    url: str, ref: Reference, settings: Settings, run_id: int, period: str, today: date
+    url: str,
+    ref: Reference,
+    settings: Settings,
+    run_id: int,
+    periods: Sequence[str],
+    as_of: date,
 ) -> list[dict[str, Any]]:
-    """Alert rows for the current consolidation; returns only the new ones (deduplicated)."""
+    """Alert rows for `periods` as of `as_of`; returns only the new ones (deduplicated)."""
     from guidefund.evaluate.alerts import raise_alerts as raise_alert_rows
 
-    return raise_alert_rows(engine_for(url), ref, settings, run_id, period, today)
+    return raise_alert_rows(engine_for(url), ref, settings, run_id, periods, as_of)
+
+
+@task(name="alert-periods", timeout_seconds=within(120), **WAREHOUSE)
+@warehouse_step("确定报告期")
+def alert_periods(
+    url: str,
+    ref: Reference,
+    settings: Settings,
+    as_of: date,
+    period: str | None = None,
+    run_id: int | None = None,
+) -> list[str]:
+    """The periods run `run_id` checks as of `as_of`: `period` when given, else as
+    evaluate.calendar decides (the annual one alone for a year without a reporting calendar)."""
+    from guidefund.evaluate.alerts import alert_periods as periods_of
+
+    return periods_of(engine_for(url), ref, settings, as_of, period, run_id)
 
 
 @task(name="write-consolidated", timeout_seconds=within(300), **WAREHOUSE)
 @warehouse_step("写汇总表")
 def write_consolidated(
-    url: str, ref: Reference, path: Path, period: str, timezone: str = "Asia/Shanghai"
+    url: str,
+    ref: Reference,
+    path: Path,
+    period: str,
+    timezone: str = "Asia/Shanghai",
+    as_of: date | None = None,
 ) -> Path:
-    """The 汇总表 workbook: one row per plan project with its submission state."""
+    """The 汇总表 workbook: one row per plan project with its submission state, as of `as_of`."""
     from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 
-    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone)
+    return write_consolidated_xlsx(engine_for(url), ref, path, period, timezone, as_of)
 
 
 @task(

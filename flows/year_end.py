@@ -10,7 +10,7 @@ artifacts → notification of new alerts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class YearEnd:
     scores: Scores | None = None
     figures: Figures | None = None
     new_alerts: list[dict[str, Any]] = field(default_factory=list)
+    as_of: date | None = None
     # One line per secondary step that failed, saying what happens next.
     problems: list[str] = field(default_factory=list)
 
@@ -81,23 +82,26 @@ def year_end_aggregation(
     year: int | None = None,
     workdir: str | None = None,
     out: str | None = None,
-    today: date | None = None,
+    as_of: date | None = None,
     region: str | None = None,
 ) -> YearEnd:
     """Compute the year's self-evaluation from the warehouse and write its documents.
 
-    Without `year` (the schedule): the plan year that has just closed (31 December has come),
-    so the same deployment computes each year in turn.
+    Without `year` (the schedule): the plan year that has just closed (31 December has come by
+    `as_of`), so the same deployment computes each year in turn.
 
-    `today` (default: the run's date) decides whether the submission deadline has passed."""
+    `as_of` (default: today in GUIDEFUND_TIMEZONE) is the date the alerts are judged as of:
+    annual alerts only once annual reports arrived or the 年报 is past due, and every other
+    period checked as the nightly run checks it (evaluate.calendar)."""
     watch_stops()
     settings = tasks.settings_for(workdir, region)
-    ref = tasks.reference_of(settings, year, today, closed=True)
+    day = tasks.as_of_for(settings, as_of)
+    ref = tasks.reference_of(settings, year, day, closed=True)
     url, period = settings.database_url, str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
     try:
         checkpoint("计算年度指标")
-        fig = figures_task(url, ref, settings, period)
+        fig = replace(figures_task(url, ref, settings, period), as_of=day)
         checkpoint("保存指标结果")
         store_results(url, ref, run_id, fig.results)
     except BaseException as exc:
@@ -116,7 +120,9 @@ def year_end_aggregation(
     )
     new = later.run(
         "计算预警",
-        lambda: tasks.raise_alerts(url, ref, settings, run_id, period, today or date.today()),
+        lambda: tasks.raise_alerts(
+            url, ref, settings, run_id, tasks.alert_periods(url, ref, settings, day), day
+        ),
         None,
         "预警未能计算（{}），下次运行时重新计算",
     )
@@ -137,5 +143,5 @@ def year_end_aggregation(
     )
     later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
     return YearEnd(
-        ref.year, fig.results, fig.budget, files, fig.scores, fig, new or [], later.lines
+        ref.year, fig.results, fig.budget, files, fig.scores, fig, new or [], day, later.lines
     )

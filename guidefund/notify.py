@@ -57,7 +57,12 @@ def alert_line(alert: Mapping[str, Any]) -> str:
     """One alert on one line, e.g. `[warning] 项目 12 … execution.lag：… (值 40, 阈值 50, 期间 2024-06)`."""
     extra = [
         f"{label} {number(alert.get(key))}"
-        for key, label in (("value", "值"), ("threshold", "阈值"), ("period", "期间"))
+        for key, label in (
+            ("value", "值"),
+            ("threshold", "阈值"),
+            ("period", "期间"),
+            ("as_of", "截至"),
+        )
         if alert.get(key) is not None
     ]
     tail = f"（{'，'.join(extra)}）" if extra else ""
@@ -223,12 +228,17 @@ def digest_message(
     since: datetime,
     ran: bool = True,
     region: str = "",
+    as_of: date | None = None,
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """(title, text, new alerts) of one region's weekly digest of open alerts (`region` names
-    it in the title, e.g. '新疆维吾尔自治区 650000'); `since` is naive UTC like the warehouse's times."""
+    it in the title, e.g. '新疆维吾尔自治区 650000'), dated `as_of` when given; `since` is naive UTC
+    like the warehouse's times."""
     new = [dict(a) for a in alerts if a.get("first_seen") and a["first_seen"] >= since]
     scope = f"{region} {year}" if region else f"{year}"
-    title = f"guidefund 每周预警摘要（{scope}）：未关闭 {len(alerts)} 条，本周新增 {len(new)} 条"
+    dated = f"，截至 {as_of.isoformat()}" if as_of else ""
+    title = (
+        f"guidefund 每周预警摘要（{scope}{dated}）：未关闭 {len(alerts)} 条，本周新增 {len(new)} 条"
+    )
     if not ran:
         return title, "尚无成功的汇总运行，没有可报告的预警。", new
     if not alerts:

@@ -36,7 +36,12 @@ OPTIONAL_FILES = (
     "sample_cases.csv",
     "sample_reasons.csv",
     "grades.csv",
+    "reporting_calendar.csv",
 )
+# The kinds of report a reporting calendar lists; 年报 is the annual report (period = the year).
+ANNUAL_REPORT = "年报"
+REPORT_KINDS = ("月报", "运行监控", ANNUAL_REPORT)
+YES, NO = "是", "否"
 KINDS = {"text", "int", "money", "pct", "yesno", "grade", "period", "date"}
 # What `guidefund reference new` leaves where a new year's value is to be written.
 PENDING = "【待填】"
@@ -140,6 +145,17 @@ class ScoringPart:
 
 
 @dataclass(frozen=True)
+class Due:
+    """One row of reporting_calendar.csv: a report period, its kind, the day it is due, and
+    whether every plan project must send it (a missing one is then alerted after that day)."""
+
+    period: str  # '2024-06' a month, '2024' the annual report
+    kind: str
+    due: date
+    every_project: bool
+
+
+@dataclass(frozen=True)
 class WarningRules:
     """warning_rules.csv: the seed's rules behind submission.warning."""
 
@@ -205,6 +221,9 @@ class Reference:
     texts: dict[str, str]  # report_rules.csv: the report's fixed texts, by key
     warning_rules: WarningRules
     samples: SampleRules
+    # reporting_calendar.csv, in period order; empty when the year has no calendar (then only
+    # the annual report is monitored, due by GUIDEFUND_SUBMISSION_DEADLINE or 31 January).
+    calendar: tuple[Due, ...] = ()
 
     def project(self, no: int) -> Project | None:
         return self._by_no.get(no)
@@ -534,6 +553,7 @@ def _load(year_dir: Path, year: int) -> Reference:
     texts = {r["键"]: r["值"] for r in files.rows("report_rules.csv", ("键", "值"), optional=True)}
     warning_rules = _warning_rules(files)
     samples = _sample_rules(files)
+    calendar = _calendar(files, year)
     region = region_rows[0] if region_rows else None
     if region is None:
         if not files.problems:
@@ -569,6 +589,7 @@ def _load(year_dir: Path, year: int) -> Reference:
         texts=texts,
         warning_rules=warning_rules,
         samples=samples,
+        calendar=calendar,
     )
     problems = files.problems
     if not problems:
@@ -620,6 +641,35 @@ def _warning_rules(files: _Files) -> WarningRules:
         outlier_fields=tuple(filter(None, v[("indicator_outlier", "字段")]["值"].split(";"))),
         outlier_min_peers=v[("indicator_outlier", "最少报送数")].int("值"),
     )
+
+
+def _calendar(files: _Files, year: int) -> tuple[Due, ...]:
+    """reporting_calendar.csv (optional): each period once, of this year, a known kind, an ISO
+    due date, 是/否; the 年报 row's period is the year itself."""
+    name = "reporting_calendar.csv"
+    out: list[Due] = []
+    for r in files.rows(name, ("报告期", "类型", "截止日期", "全部项目须报送"), optional=True):
+        period, kind = r["报告期"], r["类型"]
+        annual = kind == ANNUAL_REPORT
+        if kind not in REPORT_KINDS:
+            r._bad("类型", f"应为 {'、'.join(REPORT_KINDS)} 之一")
+        elif period != (str(year) if annual else period) or not (
+            annual or (len(period) == 7 and period[:5] == f"{year}-" and period[5:].isdigit()
+                       and 1 <= int(period[5:]) <= 12)
+        ):  # fmt: skip
+            r._bad("报告期", f"应为 {year}（年报）或 {year}-01 … {year}-12（月份）")
+        try:
+            due = date.fromisoformat(r["截止日期"])
+        except ValueError:
+            r._bad("截止日期", "不是日期（应为 YYYY-MM-DD）")
+            continue
+        if r["全部项目须报送"] not in (YES, NO):
+            r._bad("全部项目须报送", f"应为 {YES} 或 {NO}")
+        out.append(Due(period, kind, due, r["全部项目须报送"] == YES))
+    seen = Counter(d.period for d in out)
+    for period in sorted(p for p, n in seen.items() if n > 1):
+        files.problems.append(f"{name} 报告期 {period} 出现多次")
+    return tuple(sorted(out, key=lambda d: (len(d.period) == 4, d.period)))
 
 
 def _sample_rules(files: _Files) -> SampleRules:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,7 +95,7 @@ class Settings(BaseSettings):
     )
     submission_deadline: date | None = Field(
         None,
-        description="Annual submissions are due by this date; empty means 31 January after the plan year.",
+        description="Annual submissions are due by this date; empty means the 年报 row of reporting_calendar.csv, else 31 January after the plan year.",
     )
 
     data_docs_keep_runs: int = Field(
@@ -208,6 +209,12 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         return self.warehouse_url or f"sqlite:///{(self.workdir / 'warehouse.sqlite').resolve()}"
+
+
+def local_today(timezone: str, now: datetime | None = None) -> date:
+    """The date a run belongs to: today where the department is (GUIDEFUND_TIMEZONE), not on
+    the server's clock: 01:00 on the 1st in Beijing is the 1st, though UTC still says the 30th."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
 
 
 @lru_cache(maxsize=1)

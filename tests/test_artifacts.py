@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ ALERT = {
     "threshold": Decimal("50.0000"),
     "period": "2024-06",
     "message": "资金执行率低于序时进度",
+    "as_of": date(2024, 7, 3),
 }
 INDICATOR = {
     "no": 7,
@@ -125,6 +127,7 @@ def test_a_nightly_run_shows_its_counts_rejected_files_alerts_and_data_docs(
             "值": "40",
             "阈值": "50",
             "期间": "2024-06",
+            "截至": "2024-07-03",
             "说明": "资金执行率低于序时进度",
         }
     ]

@@ -66,7 +66,12 @@ def test_the_three_deployments_are_built_from_the_settings(tmp_path: Path) -> No
             d.parameters,
         )
 
-    workdir = {"workdir": str((tmp_path / "work").resolve()), "region": "650000"}
+    # as_of None: each run is judged as of its own day in GUIDEFUND_TIMEZONE.
+    workdir = {
+        "workdir": str((tmp_path / "work").resolve()),
+        "region": "650000",
+        "as_of": None,
+    }
     assert shape("nightly-consolidation") == (
         "guidefund.flows.nightly.nightly_consolidation",
         "30 1 * * *",

@@ -6,12 +6,14 @@ PDF's text, and no text cell may need more height than its rows give."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from guidefund.evaluate.figures import collect_figures
+from guidefund.evaluate.monitoring import monitoring
 from guidefund.expectations import rule_names
 from guidefund.flows.year_end import write_reports
 from guidefund.intake.batch import all_findings, batch_findings, read_batch
@@ -20,6 +22,7 @@ from guidefund.intake.template import write_templates
 from guidefund.reference import Reference
 from guidefund.reports.consolidated_xlsx import write_consolidated_xlsx
 from guidefund.reports.feedback_xlsx import write_feedback
+from guidefund.reports.monitoring_xlsx import write_monitoring_xlsx
 from guidefund.reports.selfeval_xlsx import write_xlsx
 from guidefund.settings import Settings
 from guidefund.warehouse.db import make_engine, upgrade
@@ -52,6 +55,8 @@ def printed(tmp_path_factory: pytest.TempPathFactory, ref: Reference, sample_dir
     long = replace(fig, ref=replace(ref, texts={**ref.texts, "总体目标": LONG_GOAL}))
     write_xlsx(work / "long.xlsx", long)
     consolidated = write_consolidated_xlsx(engine, ref, work / "汇总表.xlsx")
+    mon = monitoring(engine, ref, Settings(), "2024", date(2025, 2, 1))
+    monitor = write_monitoring_xlsx(work / "运行监控表_2024.xlsx", mon)
     engine.dispose()
     partial_engine = warehouse(work / "partial.sqlite", ref, samples[:40])
     partial = collect_figures(partial_engine, ref, Settings(), "2024")
@@ -66,6 +71,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory, ref: Reference, sample_dir
         "partial_report": work / "partial" / "绩效自评报告_新疆_2024_草稿.docx",
         "template": template,
         "consolidated": consolidated,
+        "monitor": monitor,
         "errors": feedback(work, ref, samples[132]),
     }
     return documents, office.to_pdf(documents, work / "print"), fig, partial
@@ -197,3 +203,21 @@ def test_the_consolidated_table_prints_every_name_on_a_few_landscape_pages(
     assert [ws.page_setup.orientation for ws in sheets] == ["landscape"] * 3
     assert [office.too_short(ws) for ws in sheets] == [[], [], []]
     assert office.pages(pdfs["consolidated"]) <= 14  # 28 before
+
+
+def test_the_monitoring_table_prints_every_project_and_indicator_on_landscape_pages(
+    printed, ref: Reference
+) -> None:
+    """The 运行监控表 of the sample year: every project name, every 三级指标 and its as-of
+    heading in the printed text; each sheet landscape, one page wide, nothing cut off."""
+    documents, pdfs, _, _ = printed
+    text = office.flat(office.text(pdfs["monitor"]))
+    for p in ref.plan:
+        assert office.flat(p.name) in text, p.no
+    for t in ref.targets:
+        assert office.flat(t.name) in text, t.no
+    assert office.flat("数据截至 2025-02-01，截止日期 2025-01-31，已逾期") in text
+    sheets = load_workbook(documents["monitor"]).worksheets
+    assert [ws.page_setup.orientation for ws in sheets] == ["landscape"] * 4
+    assert [office.too_short(ws) for ws in sheets] == [[], [], [], []]
+    assert office.pages(pdfs["monitor"]) <= 10  # 9 measured (LibreOffice 7.4)

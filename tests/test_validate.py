@@ -435,12 +435,34 @@ def test_a_second_current_submission_for_a_project_and_period_fails(ref: Referen
 
 
 def test_each_period_is_consolidated_on_its_own(ref: Reference) -> None:
-    rows = plan_rows(ref) + [r for r in plan_rows(ref, "2024-07") if r["project_no"] != 3]
-    findings = validate_consolidated(rows, ref)
-    assert [(f.rule, f.label) for f in findings] == [
-        ("direction_allocation_equals_budget", "区域科技创新体系建设（2024-07）安排资金"),
-        ("direction_allocation_equals_budget", "合计（2024-07）安排资金"),
+    """A month is compared with the plan of the projects that reported for it: July without
+    project 3 is sound (its missing report is an alert, not a wrong total), while the annual
+    period missing project 3 is short of the annual budget by its 279 万元."""
+    july = [r for r in plan_rows(ref, "2024-07") if r["project_no"] != 3]
+    assert validate_consolidated(plan_rows(ref) + july, ref) == []
+    annual = [r for r in plan_rows(ref) if r["project_no"] != 3]
+    findings = validate_consolidated(annual + plan_rows(ref, "2024-07"), ref)
+    assert [(f.rule, f.label, f.value) for f in findings] == [
+        ("direction_allocation_equals_budget", "区域科技创新体系建设（2024）安排资金", "576"),
+        ("direction_allocation_equals_budget", "合计（2024）安排资金", "10808"),
     ]
+
+
+def test_a_month_is_compared_with_what_was_reported_for_it(ref: Reference) -> None:
+    """Twenty projects report June, one of them (4) stating 30 万元 more than its plan: only
+    that direction and the total differ, by those 30 万元, not by the unreported projects."""
+    june = [r for r in plan_rows(ref, "2024-06") if r["project_no"] <= 20]
+    june[3] = {**june[3], "allocation": june[3]["allocation"] + 30}
+    findings = validate_consolidated(june, ref)
+    reported = sum(p.allocation for p in ref.plan if p.no <= 20)
+    direction = sum(
+        p.allocation for p in ref.plan if p.no <= 20 and p.category == ref.plan[3].category
+    )
+    assert [(f.rule, f.label, f.value) for f in findings] == [
+        ("direction_allocation_equals_budget", f"{ref.plan[3].category}（2024-06）安排资金",
+         str(direction + 30)),
+        ("direction_allocation_equals_budget", "合计（2024-06）安排资金", str(reported + 30)),
+    ]  # fmt: skip
 
 
 def test_an_empty_set_fails_every_direction_and_the_total(ref: Reference) -> None:

@@ -5,8 +5,8 @@ subject and severity, so it does not change while the condition does not). Recor
 alerts in a run:
 
 * a key not stored yet is a *new* alert: inserted with first_run_id = last_seen_run_id = run;
-* a stored key is seen again: its last_seen_run_id moves to the run and its value, threshold
-  and message are refreshed (the figure may have moved while the alert stands); it is not new.
+* a stored key is seen again: its last_seen_run_id moves to the run and its value, threshold,
+  message and as-of date are refreshed (the figure may have moved while the alert stands); it is not new.
 
 The alerts a run raised are those with last_seen_run_id = run; the new ones are returned.
 """
@@ -23,11 +23,12 @@ from guidefund.warehouse import models as m
 
 COLUMNS = (
     "region_code", "year", "period", "subject", "rule", "value", "threshold", "severity",
-    "message", "dedup_key",
+    "message", "dedup_key", "as_of", "level", "project_no",
 )  # fmt: skip
 ALERT_COLUMNS = (
     "id", "region_code", "year", "period", "subject", "rule", "value", "threshold",
-    "severity", "message", "dedup_key", "first_run_id", "last_seen_run_id",
+    "severity", "message", "dedup_key", "first_run_id", "last_seen_run_id", "as_of", "level",
+    "project_no",
 )  # fmt: skip
 # Both re-evaluate every rule, so an alert they no longer raise is closed.
 ALERTING_FLOWS = ("nightly-consolidation", "year-end-aggregation")
@@ -58,6 +59,9 @@ def record_alerts(
                     value=bindparam("new_value"),
                     threshold=bindparam("new_threshold"),
                     message=bindparam("new_message"),
+                    as_of=bindparam("new_as_of"),
+                    level=bindparam("new_level"),
+                    project_no=bindparam("new_project_no"),
                 ),
                 [
                     {
@@ -65,6 +69,9 @@ def record_alerts(
                         "new_value": a.get("value"),
                         "new_threshold": a.get("threshold"),
                         "new_message": a["message"],
+                        "new_as_of": a.get("as_of"),
+                        "new_level": a.get("level"),
+                        "new_project_no": a.get("project_no"),
                     }
                     for a in seen
                 ],  # fmt: skip
@@ -132,10 +139,13 @@ def latest_runs(engine: Engine, region_code: str, year: int) -> list[int]:
         return sorted(conn.execute(stmt).scalars())
 
 
-def open_alerts(engine: Engine, region_code: str, year: int) -> list[dict[str, Any]]:
-    """The region's open alerts of the year: those its latest successful alerting runs raised
-    (again)."""
+def open_alerts(
+    engine: Engine, region_code: str, year: int, period: str | None = None
+) -> list[dict[str, Any]]:
+    """The region's open alerts of the year (of one period when given): those its latest
+    successful alerting runs raised (again)."""
     runs = latest_runs(engine, region_code, year)
     if not runs:
         return []
-    return alert_rows(engine, region_code=region_code, year=year, run_ids=runs)
+    rows = alert_rows(engine, region_code=region_code, year=year, run_ids=runs)
+    return [r for r in rows if period is None or r["period"] == period]

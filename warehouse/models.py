@@ -375,6 +375,10 @@ class Alert(Base):
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     first_run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
     last_seen_run_id: Mapped[int] = mapped_column(ForeignKey("run.id"))
+    # As of which date the last run that raised it judged it; what it is about.
+    as_of: Mapped[date | None] = mapped_column(Date)
+    level: Mapped[str | None] = mapped_column(String(12))
+    project_no: Mapped[int | None] = mapped_column(Integer)
 
 
 class IndicatorResult(Base):

@@ -101,6 +101,33 @@ def prepare_runtime(settings: Settings) -> None:
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' 不是日期，应为 YYYY-MM-DD，例如 2024-07-03"
+        ) from None
+
+
+def add_as_of(p: argparse.ArgumentParser) -> None:
+    """`--as-of DATE`: the date a command judges as of (due periods, late reports, alerts)."""
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="日期",
+        help="按这一天判断（哪些报告期已到截止日期、哪些报送逾期），如 2024-07-03；"
+        "默认：GUIDEFUND_TIMEZONE（北京时间）的今天。补跑漏掉的夜间汇总时填那一天",
+    )
+
+
+def as_of_from(args: argparse.Namespace, settings: Settings) -> date:
+    """The command's as-of date: --as-of, else today in GUIDEFUND_TIMEZONE."""
+    from guidefund.settings import local_today
+
+    return getattr(args, "as_of", None) or local_today(settings.timezone)
+
+
 def reference_for(settings: Settings, year: int | None) -> Reference:
     """The reference data of the run's region (settings.region) and year (`year_of`)."""
     return load_reference(settings.reference_dir, year_of(settings, year), settings.region)

@@ -13,7 +13,9 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
+    add_as_of,
     add_scope,
+    as_of_from,
     describe,
     reference_for,
     run_flow,
@@ -40,12 +42,13 @@ SHOWN = 5  # problems printed per rejected file; the count of the rest follows
 def cmd_nightly(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     region, year = check_before_run(settings, args.year)
+    as_of = as_of_from(args, settings)
 
     def start():  # type: ignore[no-untyped-def]
         from guidefund.flows.nightly import nightly_consolidation
 
         return lambda: nightly_consolidation(
-            year=year, workdir=str(settings.workdir), region=region
+            year=year, workdir=str(settings.workdir), region=region, as_of=as_of
         )
 
     summary = run_flow(settings, start)
@@ -75,8 +78,10 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
+    if summary.get("calendar_note"):
+        print(summary["calendar_note"])
     print(
-        f"汇总运行 #{summary['run_id']}：收到 {summary['received']} 个文件，接收 {summary['accepted']}，"
+        f"汇总运行 #{summary['run_id']}（截至 {summary.get('as_of', '')}）：收到 {summary['received']} 个文件，接收 {summary['accepted']}，"
         f"退回 {summary['rejected']}，重复 {summary['duplicate']}，被替代 {summary['superseded']}"
         + "".join(
             f"，{label} {summary.get(k, 0)}" for k, label in _NOT_RECEIVED.items() if summary.get(k)
@@ -100,6 +105,8 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
             print(f"    …还有 {len(lines) - SHOWN} 条，全部见 quarantine/ 中的 {feedback}")
     for message in summary["consolidated_findings"]:
         print(f"  汇总检查：{message}")
+    if summary.get("periods"):
+        print(f"  检查的报告期：{'、'.join(summary['periods'])}")
     print(f"  提醒 {summary['warnings']} 条，新预警 {summary['new_alerts']} 条")
     if summary["consolidated_xlsx"]:
         print(f"  汇总表：{summary['consolidated_xlsx']}")
@@ -111,12 +118,14 @@ def register(add: Callable[..., Any]) -> None:
     p = add("nightly", "立即汇总收件箱（每晚汇总流程）", cmd_nightly)
     add_scope(p)
     p.add_argument("--json", action="store_true", help="以 JSON 打印运行摘要（供脚本使用）")
+    add_as_of(p)
     describe(
         p,
         "读取 <工作目录>/inbox 中的每个文件，校验后把可接收的入库，打印每个退回文件的问题"
         "（每个文件前 5 条，其余见 quarantine/ 中的 .errors.xlsx）、提醒和新预警，写出汇总表和"
         "校验报告（Data Docs）。",
-        examples=["guidefund nightly", "guidefund nightly --year 2024 --workdir /srv/guidefund"],
+        examples=["guidefund nightly", "guidefund nightly --year 2024 --workdir /srv/guidefund",
+                  "guidefund nightly --as-of 2024-07-03"],
         exits={0: "全部接收，没有新预警", 1: "有退回的文件或新预警",
                2: "无法运行（汇总库无法连接、参考数据有误等）"},
     )  # fmt: skip

@@ -14,7 +14,9 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_FAILED,
     EXIT_OK,
+    add_as_of,
     add_scope,
+    as_of_from,
     describe,
     reference_for,
     settings_from,
@@ -38,7 +40,7 @@ def render_text(summary: dict[str, Any]) -> str:
     s, f, r = summary["states"], summary["submissions"], summary["receipts"]
     lines = [
         f"{summary['region']}（{summary['region_code']}）{summary['year']} 年度汇总状态，"
-        f"报告期 {summary['period']}",
+        f"报告期 {summary['period']}，截至 {summary['as_of']}" + _due_text(summary),
         f"计划项目 {summary['projects']} 个：" + "，".join(
             f"{STATE_LABELS[k]} {s[k]}" for k in PROJECT_STATES
         ),
@@ -61,6 +63,13 @@ def render_text(summary: dict[str, Any]) -> str:
     if summary.get("xlsx"):
         lines.append(f"已写出汇总表 {summary['xlsx']}")
     return "\n".join(lines)
+
+
+def _due_text(summary: dict[str, Any]) -> str:
+    if not summary.get("due"):
+        return "（报送日历未列出该报告期）"
+    state = "已逾期" if summary["overdue"] else "未到截止日期"
+    return f"（截止日期 {summary['due']}，{state}）"
 
 
 def _ranges(numbers: Sequence[int]) -> str:
@@ -96,6 +105,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         summary = status_summary(engine, ref, args.period)
+        from guidefund.evaluate.calendar import due_of
+
+        as_of = as_of_from(args, settings)
+        due = due_of(ref, settings, summary["period"])
+        summary["as_of"] = as_of.isoformat()
+        summary["due"] = due.due.isoformat() if due else None
+        summary["overdue"] = bool(due and as_of > due.due)
         if not summary["projects"]:
             print(
                 f"仓库中还没有 {ref.region_name}（{ref.region_code}）{ref.year} 年度的计划数据："
@@ -106,7 +122,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.xlsx:
             summary["xlsx"] = str(
                 write_consolidated_xlsx(
-                    engine, ref, Path(args.xlsx), args.period, settings.timezone
+                    engine, ref, Path(args.xlsx), args.period, settings.timezone, as_of
                 )
             )
     finally:
@@ -122,6 +138,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--period", metavar="报告期", help="报告期，如 2024-07（默认：年度报告）")
     p.add_argument("--json", action="store_true", help="以 JSON 打印（供脚本使用）")
     p.add_argument("--xlsx", metavar="路径", help="同时把汇总表（.xlsx）写到这个路径")
+    add_as_of(p)
     describe(
         p,
         "从汇总库读取每个计划项目在该报告期的状态、各状态的文件数，以及各方向计划与已提交的对比。",

@@ -10,7 +10,9 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
+    add_as_of,
     add_scope,
+    as_of_from,
     describe,
     prepare_runtime,
     reference_for,
@@ -23,12 +25,17 @@ from guidefund.cli.nightly import print_problems
 def cmd_year_end(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     ref = reference_for(settings, args.year)
+    as_of = as_of_from(args, settings)
 
     def start():  # type: ignore[no-untyped-def]
         from guidefund.flows.year_end import year_end_aggregation
 
         return lambda: year_end_aggregation(
-            year=ref.year, workdir=str(settings.workdir), out=args.out, region=ref.region_code
+            year=ref.year,
+            workdir=str(settings.workdir),
+            out=args.out,
+            region=ref.region_code,
+            as_of=as_of,
         )
 
     done = run_flow(settings, start)
@@ -37,6 +44,10 @@ def cmd_year_end(args: argparse.Namespace) -> int:
     fig = done.figures
     missing = fig.missing if fig is not None else []
     print(render_text(ref, done.results, done.budget, missing))
+    print(
+        f"数据截至 {as_of.isoformat()}；新预警 {len(done.new_alerts)} 条"
+        f"（guidefund alerts --year {ref.year} 查看未关闭的预警）"
+    )
     for path in done.files:
         print(f"已写出 {path}")
     print_problems(done.problems)
@@ -69,6 +80,7 @@ def register(add: Callable[..., Any]) -> None:
     p = add("year-end", "计算年度自评并写出自评表、报告草稿等（年度自评流程）", cmd_year_end)
     add_scope(p)
     p.add_argument("--out", metavar="文件夹", help="报告写到这个文件夹（默认：<工作目录>/reports）")
+    add_as_of(p)
     describe(
         p,
         "从汇总库计算指标、得分和各方向情况，写出自评表（.xlsx/.csv）、indicators.json、"

@@ -10,6 +10,7 @@ submissions as for 136 (benchmarks/year_end_sql.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -168,6 +169,7 @@ class Figures:
     explain_over_pct: Decimal
     year_end_min_pct: Decimal
     missing: list[Missing] = field(default_factory=list)
+    as_of: date | None = None  # the date the year-end run judged as of
 
     @property
     def planned(self) -> int:
@@ -202,6 +204,7 @@ class Figures:
             "region_code": fig.ref.region_code,
             "region": fig.ref.region_name,
             "period": fig.period,
+            **({"as_of": fig.as_of.isoformat()} if fig.as_of else {}),
             **completeness_json(fig.planned, fig.missing),
             "budget": [
                 {

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from guidefund.numbers import HUNDRED, rounded
 from guidefund.records import BudgetRow, IndicatorResult, Reason
@@ -73,11 +74,18 @@ def matches(project: Project, condition: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=64)
+def plan_count(plan: tuple[Project, ...], condition: str) -> int:
+    """How many plan projects meet a count_plan condition (the plan does not change within a
+    year, and a night evaluates it once per period checked)."""
+    return sum(1 for p in plan if matches(p, condition))
+
+
 def actual_value(
     t: Target, ref: Reference, sums: Mapping[str, Decimal], means: Mapping[str, Decimal]
 ) -> Decimal | None:
     if t.rule == "count_plan":
-        return Decimal(sum(1 for p in ref.plan if matches(p, t.condition)))
+        return Decimal(plan_count(ref.plan, t.condition))
     if t.rule == "sum":
         return sums.get(t.field)
     if t.rule in ("weighted_mean", "qualitative"):

@@ -37,7 +37,7 @@ from guidefund.intake.normalise import canonical
 from guidefund.intake.outliers import Outlier, Thresholds, find_outliers
 from guidefund.intake.workbook import FATAL_RULES, SHEET_MISSING
 from guidefund.numbers import as_decimal
-from guidefund.records import CRITICAL, TOTAL, WARNING, Finding, Submission, Value
+from guidefund.records import CRITICAL, TOTAL, WARNING, Finding, Submission, Value, period_month
 from guidefund.reference import (
     CARRIED,
     DIRECT,
@@ -342,6 +342,17 @@ def _budget(ref: Reference, category: str) -> dict[str, Any]:
             "budget_new_post_projects": b.new_post_projects}  # fmt: skip
 
 
+def _reported(projects: Sequence[Project]) -> dict[str, Any]:
+    """For a monthly period: what the plan says the projects that reported must add up to
+    (the others' reports are not due in full, and a missing one is its own alert)."""
+    k = _kinds(projects)
+    return {"budget": k["allocation"], "budget_carried": k["carried_allocation"],
+            "budget_new": k["new_allocation"], "budget_projects": k["projects"],
+            "budget_carried_projects": k["carried_projects"],
+            "budget_new_direct_projects": k["new_direct_projects"],
+            "budget_new_post_projects": k["new_post_projects"]}  # fmt: skip
+
+
 def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     frame.insert(0, "row_key", pd.Series(range(len(frame)), dtype="int64"))
@@ -404,7 +415,9 @@ def consolidated_frame(rows: Sequence[Mapping[str, Any]], ref: Reference) -> pd.
     """One row per period × direction (every category of the budget, plus any unknown one),
     plus a TOTAL row per period: the current submissions' plan allocation (exact Decimal sum)
     and counts by 立项类型 × 支持方式 beside the plan's; `submissions` vs `project_periods`
-    counts rows vs distinct projects. With no rows at all the annual period is checked."""
+    counts rows vs distinct projects. With no rows at all the annual period is checked.
+    A monthly period is compared with the plan of the projects that reported for it (what was
+    reported), the annual one with the whole plan."""
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         period = str(row.get("period") or "")
@@ -424,10 +437,17 @@ def consolidated_frame(rows: Sequence[Mapping[str, Any]], ref: Reference) -> pd.
             projects = [p for no in counts if (p := ref.project(no)) is not None]
             kinds = _kinds(projects)
             kinds["allocation"] = sum((Decimal(r["allocation"]) for r in members), Decimal(0))
+            monthly = period_month(period) is not None
+            if monthly and not members:
+                continue
+            plan = (
+                _reported(projects) if monthly and category in plan_nos else _budget(ref, category)
+            )
+            expected = set(counts) if monthly else plan_nos[category]
             records.append({
-                "period": period, "category": category, **kinds, **_budget(ref, category),
+                "period": period, "category": category, **kinds, **plan,
                 "submissions": len(members), "project_periods": len(counts),
-                "missing_projects": _numbers(plan_nos[category] - set(counts)),
+                "missing_projects": _numbers(expected - set(counts)),
                 "extra_projects": _numbers(set(counts) - plan_nos[category]),
                 "duplicate_projects": "、".join(
                     f"序号 {no}（{n} 份）" for no, n in sorted(counts.items()) if n > 1

@@ -9,7 +9,7 @@ Asia/Shanghai), not as the warehouse stores them (UTC); projects in number order
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,16 +59,23 @@ def write_consolidated_xlsx(
     path: Path,
     period: str | None = None,
     timezone: str = "Asia/Shanghai",
+    as_of: date | None = None,
 ) -> Path:
     """The 汇总表 as .xlsx: one row per plan project with its state, current version, superseded
     versions, rejected files, file and key figures (sheet 汇总表); plan vs submitted per
-    direction (按类别); every stored version (版本历史). Times in `timezone`. Returns `path`."""
+    direction (按类别); every stored version (版本历史). Times in `timezone`; the title states
+    `as_of`, the date the run judged as of, when given. Returns `path`."""
     period = period or str(ref.year)
     zone, when = ZoneInfo(timezone), f"接收时间（{zone_label(timezone)}）"
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总表"
-    _title(ws, f"{ref.region_name}{ref.year}年度{ref.fund_name}项目汇总表（报告期 {period}）", 14)
+    dated = f"，数据截至 {as_of.isoformat()}" if as_of else ""
+    _title(
+        ws,
+        f"{ref.region_name}{ref.year}年度{ref.fund_name}项目汇总表（报告期 {period}{dated}）",
+        14,
+    )
     append(ws, ["序号", "项目名称", "申报单位", "类别", "状态", "当前版本", "被替代版本数",
                "退回文件数", "文件", when, "安排资金（万元）", "到位资金（万元）",
                "实际支出（万元）", "执行率"])  # fmt: skip

@@ -195,9 +195,10 @@ def render_html(fig: Figures) -> str:
             "missing", ["序号", "项目名称", "承担单位", "状态"],
             [[str(p.no), p.name, p.unit, p.state] for p in fig.missing],
         )  # fmt: skip
+    dated = f'<p id="as-of">数据截至 {fig.as_of.isoformat()}</p>' if fig.as_of else ""
     return page(
         title,
-        f'{partial}<p id="summary">{escape(summary_text(fig))}</p>'
+        f'{partial}{dated}<p id="summary">{escape(summary_text(fig))}</p>'
         f"<h2>指标完成率</h2>{completion_chart(fig)}"
         f"<h2>各方向预算执行率</h2>{execution_chart(fig)}"
         f"<h2>项目自评等级分布</h2>{grade_chart(fig)}"

@@ -451,7 +451,7 @@ def test_an_unreachable_prefect_api_is_one_line_and_nothing_is_touched(case: Cas
 # step → (table, lock mode that makes the run wait there, the checkpoint it then stops at)
 # (Before reading: the SIGINT case below, with the command's own temporary Prefect API.)
 STAGES = {
-    "loading": ("receipt", "EXCLUSIVE", "汇总检查"),
+    "loading": ("receipt", "EXCLUSIVE", "确定报告期"),
     "alerts": ("alert", "EXCLUSIVE", "汇总表"),
 }
 

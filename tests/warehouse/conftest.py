@@ -80,7 +80,24 @@ def copy_reference(
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    _shift_calendar(target / "reporting_calendar.csv", year - ref.year)
     return load_reference(root, year)
+
+
+def _shift_calendar(path: Path, years: int) -> None:
+    """The reporting calendar moved by `years`: a year's periods and due dates are its own."""
+    if not path.exists() or not years:
+        return
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        period, due = row["报告期"], date.fromisoformat(row["截止日期"])
+        row["报告期"] = str(int(period[:4]) + years) + period[4:]
+        row["截止日期"] = due.replace(year=due.year + years).isoformat()
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 @pytest.fixture

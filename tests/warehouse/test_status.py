@@ -91,12 +91,13 @@ def test_status_json_counts_projects_per_state_files_per_state_and_each_directio
 
 
 def test_status_text_names_the_rejected_and_missing_projects_as_ranges(loaded: Engine, cli) -> None:
-    code, out, _ = cli("status", "--year", "2024")
+    code, out, _ = cli("status", "--year", "2024", "--as-of", "2025-01-31")
 
     lines = out.splitlines()
     assert code == 1
     assert lines[:3] == [
-        "新疆维吾尔自治区（650000）2024 年度汇总状态，报告期 2024",
+        "新疆维吾尔自治区（650000）2024 年度汇总状态，报告期 2024，截至 2025-01-31"
+        "（截止日期 2025-01-31，未到截止日期）",
         "计划项目 136 个：已提交 2，退回待改 1，未提交 133",
         "入库文件：当前版本 2，退回 1，已被替代 1；共收到文件 5 次（接收 3，重复 1，退回 1）",
     ]
