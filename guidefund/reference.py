@@ -909,6 +909,9 @@ def scaffold(source: Path, target: Path, region_code: str, year: int) -> list[st
                     row.update({c: PENDING for c in REGION_OWN if c in row})
         _write_csv(target / name, header, rows)
         written.append(name)
+    if (source / CALENDAR).exists():
+        _shift_calendar(source / CALENDAR, target / CALENDAR, year - int(old_region["年度"]))
+        written.append(CALENDAR)
     if (source / "report_rules.csv").exists():
         header, rows = _read_csv(source / "report_rules.csv")
         for row in rows:
@@ -923,6 +926,28 @@ def scaffold(source: Path, target: Path, region_code: str, year: int) -> list[st
         _write_csv(target / name, header, [dict.fromkeys(header, PENDING)])
         written.append(name)
     return written
+
+
+CALENDAR = "reporting_calendar.csv"
+
+
+def _shift_calendar(source: Path, target: Path, years: int) -> None:
+    """The older year's reporting calendar moved `years` on: each period and due date the same
+    day of the new year (a 29 February becomes the 28th)."""
+    header, rows = _read_csv(source)
+    for row in rows:
+        period = row.get("报告期", "")
+        if period[:4].isdigit():
+            row["报告期"] = f"{int(period[:4]) + years}{period[4:]}"
+        due = row.get("截止日期", "")
+        try:
+            day = date.fromisoformat(due)
+        except ValueError:
+            row["截止日期"] = PENDING
+            continue
+        moved = day.replace(year=day.year + years, day=min(day.day, 28 if day.month == 2 else 31))
+        row["截止日期"] = moved.isoformat()
+    _write_csv(target, header, rows)
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:

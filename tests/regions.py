@@ -25,6 +25,9 @@ SEED_ONLY = (
     "self_scores.csv",
     "stated_figures.csv",
 )
+# Copied as they are, the seed's reporting calendar would name 2024's periods in another year
+# (which `load_reference` refuses); a derived year goes without one (annual only).
+NOT_COPIED = (*SEED_ONLY, "reporting_calendar.csv")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def _write(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
 def write_region(root: Path, r: Region) -> Path:
     """<root>/<code>/<year>/ for `r`; returns the directory."""
     target = root / r.code / str(r.year)
-    shutil.copytree(SEED_DIR, target, ignore=shutil.ignore_patterns("source", *SEED_ONLY))
+    shutil.copytree(SEED_DIR, target, ignore=shutil.ignore_patterns("source", *NOT_COPIED))
     header, plan = _read(target / "plan.csv")
     plan = [row for i, row in enumerate(plan) if i % r.every == 0]
     for row in plan:

@@ -41,7 +41,7 @@ def test_as_of_must_be_a_date(capsys: pytest.CaptureFixture[str]) -> None:
 def _reference(root: Path) -> Path:
     """The 2024 reference with a calendar whose mid-year report is due on 30 June and must come
     from every project."""
-    shutil.copytree(REFERENCE_DIR / "2024", root / "2024")
+    shutil.copytree(REFERENCE_DIR / "650000" / "2024", root / "2024")
     (root / "2024" / "reporting_calendar.csv").write_text(
         "报告期,类型,截止日期,全部项目须报送\n2024-06,运行监控,2024-06-30,是\n2024,年报,2025-01-31,是\n",
         encoding="utf-8",
@@ -63,7 +63,7 @@ def test_the_nightly_deployment_replays_a_night_as_of_its_beijing_date(
     (workdir / "inbox").mkdir(parents=True)
     settings = Settings(workdir=workdir, nightly_cron="0 1 * * *")
     (plan,) = [p for p in deploy.plans(settings) if p.name == "nightly-consolidation"]
-    assert plan.parameters == {"workdir": str(workdir.resolve()), "as_of": None}
+    assert plan.parameters == {"workdir": str(workdir.resolve()), "region": "", "as_of": None}
     (start,) = deploy.next_runs(plan, 1, datetime(2024, 6, 30, 12, 0, tzinfo=UTC))
     assert start.astimezone(UTC) == datetime(2024, 6, 30, 17, 0, tzinfo=UTC)
     beijing, utc = local_today(plan.timezone, start), start.astimezone(UTC).date()
@@ -116,6 +116,6 @@ def test_the_digest_is_dated_as_of_its_parameter(
     assert digest.as_of == date(2024, 7, 8)
     assert (
         digest.title
-        == "guidefund 每周预警摘要（2024，截至 2024-07-08）：未关闭 0 条，本周新增 0 条"
+        == "guidefund 每周预警摘要（新疆维吾尔自治区 650000 2024，截至 2024-07-08）：未关闭 0 条，本周新增 0 条"
     )
     assert digest.title in (workdir / "alerts.log").read_text(encoding="utf-8")

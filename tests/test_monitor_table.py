@@ -43,7 +43,7 @@ def june(tmp_path_factory: pytest.TempPathFactory, ref: Reference):
     slow = {p.no for p in funded[:5]}
     sent = [Sent(p.no, JUNE, cents(p.allocation * (Decimal("0.1") if p.no in slow else Decimal("0.5"))))
             for p in funded]  # fmt: skip
-    run = start_run(engine, "nightly-consolidation")
+    run = start_run(engine, "nightly-consolidation", ref.region_code, ref.year)
     load_batch(engine, ref, run, [as_submission(ref, s) for s in sent], [])
     settings = Settings(workdir=workdir)
     raise_alerts(

@@ -53,7 +53,7 @@ def write_calendar(year_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def year_ref(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     root = tmp_path_factory.mktemp("reference")
-    shutil.copytree(REFERENCE_DIR / ANNUAL, root / ANNUAL)
+    shutil.copytree(REFERENCE_DIR / "650000" / ANNUAL, root / ANNUAL)
     write_calendar(root / ANNUAL)
     return load_reference(root, YEAR)
 
@@ -230,7 +230,7 @@ def played(year_ref: Reference, tmp_path_factory: pytest.TempPathFactory):
     nights: dict[date, tuple[set[Key], set[Key], list[str]]] = {}
     raised: dict[date, set[Key]] = {}
     for night in days(date(YEAR, 1, 1), date(YEAR + 1, 2, 28)):
-        run = start_run(engine, "nightly-consolidation")
+        run = start_run(engine, "nightly-consolidation", ref.region_code, YEAR)
         sent = arriving.get(night, [])
         if sent:
             load_batch(engine, ref, run, [as_submission(ref, s) for s in sent], [])
@@ -338,7 +338,7 @@ def test_the_2024_calendar_is_monthly_with_the_annual_report_due_31_january(ref:
 def test_a_malformed_calendar_is_refused_naming_file_row_and_column(tmp_path: Path) -> None:
     from guidefund.reference import ReferenceError
 
-    shutil.copytree(REFERENCE_DIR / ANNUAL, tmp_path / ANNUAL)
+    shutil.copytree(REFERENCE_DIR / "650000" / ANNUAL, tmp_path / ANNUAL)
     (tmp_path / ANNUAL / "reporting_calendar.csv").write_text(
         "报告期,类型,截止日期,全部项目须报送\n"
         "2024-06,季报,2024-07-10,是\n"
@@ -367,7 +367,7 @@ def test_a_year_without_a_calendar_checks_the_annual_period_as_before_and_says_s
     or GUIDEFUND_SUBMISSION_DEADLINE; one line says so."""
     from guidefund.evaluate.calendar import no_calendar_note, periods_to_check, schedule
 
-    shutil.copytree(REFERENCE_DIR / ANNUAL, tmp_path / ANNUAL)
+    shutil.copytree(REFERENCE_DIR / "650000" / ANNUAL, tmp_path / ANNUAL)
     (tmp_path / ANNUAL / "reporting_calendar.csv").unlink()
     bare = load_reference(tmp_path, YEAR)
     settings = Settings(reference_dir=tmp_path)

@@ -43,7 +43,9 @@ def root(tmp_path: Path) -> Path:
     root = tmp_path / "reference"
     shutil.copytree(SEED_DIR, root / "650000" / "2024")
     write_region(root, GANSU)
-    shutil.copytree(SEED_DIR, root / "2026")
+    shutil.copytree(
+        SEED_DIR, root / "2026", ignore=shutil.ignore_patterns("reporting_calendar.csv")
+    )
     _edit(root / "2026" / "region.csv", 年度="2026")
     return root
 
@@ -166,6 +168,11 @@ def test_reference_new_copies_what_carries_over_and_leaves_the_rest_pending(
         texts = {r["键"]: r["值"] for r in csv.DictReader(f)}
     assert texts["总体目标"] == PENDING  # it named 2024
     assert texts["注1"] == "该表由省级主管部门填报。"  # carries over
+    with (new / "reporting_calendar.csv").open(encoding="utf-8") as f:
+        calendar = {r["报告期"]: (r["类型"], r["截止日期"]) for r in csv.DictReader(f)}
+    assert calendar["2025-06"] == ("运行监控", "2025-07-10")  # the 2024 calendar, a year on
+    assert calendar["2025"] == ("年报", "2026-01-31")
+    assert len(calendar) == 13
 
     capsys.readouterr()
     assert main(["reference", "check", "--region", "650000", "--year", "2025"]) == 2

@@ -158,7 +158,7 @@ def test_a_regions_alerts_and_digest_never_show_the_other_regions(side_by_side) 
         assert digest.open, "every region raises alerts here (spending is 60-100 %)"
         assert {a["region_code"] for a in digest.open} == {r.code}
         assert {a["year"] for a in digest.open} == {r.year}
-        assert digest.title.startswith(f"guidefund 每周预警摘要（{r.name} {r.code} {r.year}）")
+        assert digest.title.startswith(f"guidefund 每周预警摘要（{r.name} {r.code} {r.year}，截至 ")
         log = (mine["work"] / "alerts.log").read_text("utf-8")
         assert f"条新预警（{r.code} {r.year}）" in log
         other = GANSU_2024 if r is XINJIANG_2025 else XINJIANG_2025
@@ -182,6 +182,6 @@ def test_the_region_execution_alert_says_the_regions_own_word(side_by_side, r: R
     region_alerts = [a for a in mine["digest"].open if a["subject"] == r.name]
     if rate < 90:
         (alert,) = [a for a in region_alerts if a["rule"] == "execution.year_end"]
-        assert alert["message"].startswith(f"{r.whole}截至")
+        assert alert["message"].startswith(f"{r.whole}（{len(ref.plan)} 个项目）截至")
     else:
         assert not [a for a in region_alerts if a["rule"] == "execution.year_end"]
