@@ -38,6 +38,8 @@ COMMANDS = (
     "reference",
     "db",
     "serve",
+    "links",
+    "portal",
     "demo",
 )
 
