@@ -59,9 +59,10 @@ class MailOutcome:
             out.append(
                 f"没有联系邮箱的单位（{len(self.no_contact)}）：{'、'.join(self.no_contact)}"
             )
-        for unit, why in self.failed.items():
-            out.append(f"给 {unit} 的邮件未能发送（{why}），下次补发")
-        return out
+        return out + self.failed_lines()
+
+    def failed_lines(self) -> list[str]:
+        return [f"给 {unit} 的邮件未能发送（{why}），下次补发" for unit, why in self.failed.items()]
 
 
 def read_contacts(path: Path) -> tuple[dict[str, Contact], list[str]]:

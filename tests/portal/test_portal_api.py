@@ -429,3 +429,51 @@ def test_the_overview_has_the_status_figures_missing_units_contacts_and_download
     assert got.status_code == 200 and got.content == b"table"
     assert site.client.get(f"/o/{site.office}/files/..%2Fwarehouse.sqlite").status_code == 404
     assert site.client.get(f"/o/{site.office}/files/../warehouse.sqlite").status_code == 404
+
+
+def load_files(site: Site, ref: Reference, paths: list[Path]) -> int:
+    """Load files into the warehouse as a nightly run's load step does; the run's id."""
+    from guidefund.intake.batch import read_batch
+    from guidefund.warehouse.load import finish_run, load_batch, start_run
+
+    subs = read_batch(paths, ref)
+    run_id = start_run(site.engine, "nightly-consolidation")
+    load_batch(site.engine, ref, run_id, subs, [])
+    finish_run(site.engine, run_id, "succeeded")
+    return run_id
+
+
+def test_pages_follow_the_warehouse_with_the_figures_of_guidefund_status(
+    tmp_path: Path, ref: Reference, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from guidefund.cli import main
+
+    for site in make_site(tmp_path / "work", ref):
+        path = submission_file(ref, site.project_a, tmp_path / f"{site.project_a}.xlsx")
+        load_files(site, ref, [path])
+        capsys.readouterr()
+        assert main(["status", "--workdir", str(site.workdir), "--year", "2024", "--json"]) == 1
+        status = json.loads(capsys.readouterr().out)
+        assert status["states"] == {"submitted": 1, "rejected": 0, "missing": len(ref.plan) - 1}
+        page = site.client.get(f"/o/{site.office}").text
+        for key, n in status["states"].items():
+            assert f'id="state-{key}">{n}<' in page
+        for d in status["directions"]:
+            row = re.search(
+                rf"<tr><td[^>]*>{re.escape(d['direction'])}</td>(.*?)</tr>", page
+            ).group(1)
+            cells = re.findall(r">([^<]*)</td>", row)
+            money = lambda v: f"{float(v):,.2f}"  # noqa: E731 - as status prints them
+            assert cells == [
+                str(d["plan_projects"]), money(d["plan_allocation"]), str(d["submitted"]),
+                money(d["submitted_allocation"]), money(d["funds_received"]), money(d["funds_spent"]),
+            ]  # fmt: skip
+        assert site.unit_a not in page.split('id="missing"')[1].split('id="units"')[0]
+        unit_page = site.client.get(f"/u/{site.token(site.unit_a)}").text
+        assert (
+            "已提交" in unit_page
+            and "当前版本" in unit_page
+            and f"{site.project_a}.xlsx" in unit_page
+        )
