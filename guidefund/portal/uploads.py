@@ -191,7 +191,7 @@ class Checker:
                 result.duplicate_of = earlier["received_at"]
             else:
                 stored = self._store(unit, sha, sub.file_name, data, findings, refused, at)
-            result.feedback = refused and stored is not None
+            result.feedback = refused and (stored or "").startswith("portal/")
             result.upload_id = sql.record_upload(
                 self.engine,
                 {"link_id": link["id"], "region_code": region, "year": year, "unit": unit,

@@ -41,7 +41,7 @@ def unit_context(portal: Portal, link: dict[str, Any], token: str) -> dict[str, 
         versions[v["project_no"]].append({**v, "label": VERSION_LABELS.get(v["state"], v["state"])})
     uploads = [
         {**u, "label": UPLOAD_LABELS[u["verdict"]],
-         "feedback": u["stored_at"] is not None and u["verdict"] in ("rejected", "other_unit")}
+         "feedback": (u["stored_at"] or "").startswith("portal/")}
         for u in sql.uploads_of(portal.engine, ref.region_code, ref.year, unit)
     ]  # fmt: skip
     projects = [
