@@ -188,3 +188,11 @@ def mail_log(engine: Engine, region: str, year: int, kind: str) -> list[dict[str
         .order_by(MAIL.id)
     )
     return _rows(engine, stmt)
+
+
+def submissions_mark(engine: Engine, region: str, year: int) -> int | None:
+    """The newest stored submission's id: the current figures change only with a new one."""
+    from sqlalchemy import func
+
+    stmt = select(func.max(S.id).label("mark")).where(S.region_code == region, S.year == year)
+    return _rows(engine, stmt)[0]["mark"]

@@ -105,6 +105,8 @@ class Checker:
     _pool: ReaderPool | None = field(default=None, init=False)
     _read_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _history_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _history_cache: tuple[int | None, list[dict[str, Any]]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.limits = ReadLimits.of(self.settings, self.ref)
@@ -132,11 +134,21 @@ class Checker:
         from guidefund.expectations import light
         from guidefund.warehouse.queries import current_submissions
 
-        history = current_submissions(self.engine, self.ref.region_code, self.ref.year)
+        history = self._history(current_submissions)
         found = batch_findings(
             subs, self.ref, Thresholds.of(self.settings), history, evaluate=light.run_suite
         )
         return [all_findings(sub, found.get(i, [])) for i, sub in enumerate(subs)]
+
+    def _history(self, read: Any) -> list[dict[str, Any]]:
+        """The warehouse's current figures (what the outlier rule compares with), read again
+        only when a nightly run stored a new submission."""
+        region, year = self.ref.region_code, self.ref.year
+        mark = sql.submissions_mark(self.engine, region, year)
+        with self._history_lock:
+            if self._history_cache is None or self._history_cache[0] != mark:
+                self._history_cache = (mark, read(self.engine, region, year))
+            return self._history_cache[1]
 
     def check(self, files: Sequence[tuple[str, bytes]]) -> list[tuple[Submission, list[Finding]]]:
         """Each file read (in the pool) and its findings, in the order of `files`."""

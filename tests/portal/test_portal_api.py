@@ -477,3 +477,22 @@ def test_pages_follow_the_warehouse_with_the_figures_of_guidefund_status(
             and "当前版本" in unit_page
             and f"{site.project_a}.xlsx" in unit_page
         )
+
+
+def test_the_outlier_reminder_compares_with_what_the_nightly_stored_since_the_server_started(
+    tmp_path: Path, ref: Reference
+) -> None:
+    """The current figures are read again once a run stores a new submission: the same
+    reminder as `guidefund check` gives against the warehouse."""
+    for site in make_site(tmp_path / "work", ref):
+        typed_in_yuan = submission_file(
+            ref, site.project_a, tmp_path / "yuan1.xlsx", contract_value=125000
+        )
+        first = post(site, site.unit_a, ("yuan1.xlsx", typed_in_yuan.read_bytes())).json()[0]
+        assert [f for f in first["findings"] if f["check"] == "数值异常"] == []
+        load_files(site, ref, [submission_file(ref, site.project_a, tmp_path / "v1.xlsx")])
+        again = submission_file(ref, site.project_a, tmp_path / "yuan2.xlsx", contract_value=125001)
+        second = post(site, site.unit_a, ("yuan2.xlsx", again.read_bytes())).json()[0]
+        [outlier] = [f for f in second["findings"] if f["check"] == "数值异常"]
+        assert outlier["level"] == "提醒" and outlier["value"] == "125001"
+        assert second["accepted"] is True
