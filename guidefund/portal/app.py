@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from guidefund.portal import body
 from guidefund.portal.links import resolve
 from guidefund.portal.uploads import Checker
+from guidefund.records import period_label
 from guidefund.reference import Reference
 from guidefund.settings import Settings
 from guidefund.warehouse.models import PORTAL_OFFICE, PORTAL_UNIT
@@ -114,6 +115,7 @@ class Portal:
             lstrip_blocks=True,
         )
         self.env.filters["local"] = self.local
+        self.env.filters["period"] = lambda p: period_label(p) if p else ""
 
     def local(self, when: datetime | None) -> str:
         if when is None:
