@@ -17,6 +17,30 @@ from guidefund.cli.common import (
 )
 
 
+def _server_class():  # type: ignore[no-untyped-def]
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, stopping on SIGINT or SIGTERM as uvicorn does (requests in flight
+        finish) but returning afterwards instead of raising the signal again: the command
+        then ends with its own line and exit 0, as `guidefund serve` does."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[no-untyped-def]
+            handled = (signal.SIGINT, signal.SIGTERM)
+            before = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in before.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
 def cmd_portal(args: argparse.Namespace) -> int:
     from guidefund.warehouse.db import make_engine, schema_problem
 
@@ -31,6 +55,8 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
     from guidefund.portal.app import create_app
 
+    Server = _server_class()  # noqa: N806 - a class
+
     engine = make_engine(settings.database_url)
     app = create_app(settings, ref, engine)
     app.state.portal.checker.start()  # the reading workers are warm before the first upload
@@ -38,9 +64,12 @@ def cmd_portal(args: argparse.Namespace) -> int:
         f"填报网页：http://{args.host}:{args.port}/（{ref.region_name} {ref.year} 年度，"
         f"工作目录 {settings.workdir.resolve()}）；单位链接用 guidefund links 生成。按 Ctrl+C 停止。"
     )
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level="warning", proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )  # fmt: skip
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                    proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)  # fmt: skip
+        Server(config).run()
     finally:
         app.state.portal.checker.close()
         engine.dispose()

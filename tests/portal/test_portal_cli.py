@@ -1,0 +1,63 @@
+"""`guidefund portal` as a person runs it: it serves a unit's link, and SIGINT or SIGTERM stops it
+with one line and exit 0, no traceback; without an up-to-date warehouse it says so (exit 2)."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from guidefund.reference import Reference
+
+from .conftest import make_site
+
+BIN = Path(sys.executable).parent / "guidefund"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_the_command_serves_links_and_stops_cleanly(
+    tmp_path: Path, ref: Reference, stop: signal.Signals
+) -> None:
+    for site in make_site(tmp_path / "work", ref):
+        port = free_port()
+        proc = subprocess.Popen(
+            [str(BIN), "portal", "--workdir", str(site.workdir), "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    r = httpx.get(f"http://127.0.0.1:{port}/u/{site.token(site.unit_a)}", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                    time.sleep(0.2)
+            assert r.status_code == 200 and site.unit_a in r.text
+        finally:
+            proc.send_signal(stop)
+            out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0
+        assert out.splitlines()[-1] == "已停止填报网页。"
+        assert "Traceback" not in out + err
+
+
+def test_without_the_warehouse_schema_it_says_what_to_do(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN), "portal", "--workdir", str(tmp_path), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "guidefund db upgrade" in done.stderr and "Traceback" not in done.stderr
