@@ -87,6 +87,24 @@ def upload(base: str, token: str, path: Path) -> tuple[float, dict]:
     return elapsed, r.json()[0]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (the reading workers)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+LOAD_BEFORE = os.getloadavg()[0]
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
@@ -111,10 +129,12 @@ def main() -> None:
                 seq.append(upload(base, tokens[unit], path)[0])
                 sent.append((unit, path))
             batch = files[args.sequential : args.sequential + args.concurrent]
+            cpu_before = cpu_seconds(proc.pid)
             t = time.perf_counter()
             with ThreadPoolExecutor(max_workers=len(batch)) as pool:
                 results = list(pool.map(lambda f: upload(base, tokens[f[0]], f[1]), batch))
             wall = time.perf_counter() - t
+            cpu = cpu_seconds(proc.pid) - cpu_before
             sent += batch
         finally:
             proc.terminate()
@@ -139,6 +159,8 @@ def main() -> None:
               f"median {statistics.median(seq):.3f} s, max {max(seq):.3f} s")  # fmt: skip
         print(f"{len(batch)} concurrent uploads: all answered in {wall:.2f} s; "
               f"median {statistics.median(lat):.2f} s, p95 {p95(lat):.2f} s, max {max(lat):.2f} s")  # fmt: skip
+        print(f"  server CPU (process and reading workers): {cpu / len(batch) * 1000:.0f} ms per upload; "
+              f"load average before the run {LOAD_BEFORE:.1f} on {os.cpu_count()} cores")  # fmt: skip
         verdicts = [r[1]["verdict"] for r in results]
         print(f"  verdicts: {', '.join(f'{v} {verdicts.count(v)}' for v in sorted(set(verdicts)))}")
         lost = [s for s in sent_shas if s not in records]
