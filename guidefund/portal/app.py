@@ -10,6 +10,7 @@ files."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -158,9 +159,15 @@ def create_app(settings: Settings, ref: Reference, engine: Engine) -> FastAPI:
     from guidefund.portal import views
 
     portal = Portal(settings, ref, engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        portal.checker.close()  # the reading workers end with the server
+
     app = FastAPI(
         title="guidefund portal", docs_url=None, redoc_url=None, openapi_url=None,
-        version="1",
+        version="1", lifespan=lifespan,
     )  # fmt: skip
     app.state.portal = portal
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -198,10 +205,6 @@ def create_app(settings: Settings, ref: Reference, engine: Engine) -> FastAPI:
         return portal.page(
             "error.html", 500, message="服务器处理出错，请稍后再试；如仍出错请联系科技厅。"
         )
-
-    @app.on_event("shutdown")
-    def stop_readers() -> None:
-        portal.checker.close()
 
     @app.get("/u/{token}", response_class=HTMLResponse, summary="单位页面")
     def unit_page(token: str, request: Request) -> Response:

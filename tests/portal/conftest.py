@@ -70,6 +70,12 @@ def make_site(workdir: Path, ref: Reference, **settings: object) -> Iterator[Sit
 
     workdir.mkdir(parents=True, exist_ok=True)
     s = Settings(workdir=workdir, read_workers=1, **settings)
+    # `guidefund links` below reads the warehouse URL from the environment, as a person runs it
+    env = pytest.MonkeyPatch()
+    if s.warehouse_url:
+        env.setenv("GUIDEFUND_WAREHOUSE_URL", s.warehouse_url)
+    else:
+        env.delenv("GUIDEFUND_WAREHOUSE_URL", raising=False)
     engine = make_engine(s.database_url)
     upgrade(engine)
     with engine.begin() as conn:
@@ -82,9 +88,12 @@ def make_site(workdir: Path, ref: Reference, **settings: object) -> Iterator[Sit
     office = issue_office_link(engine, ref, BASE).rsplit("/", 1)[1]
     a, b, pa, pb = units_with_one_project(ref)
     app = create_app(s, ref, engine)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Site(workdir, s, engine, client, links, office, a, b, pa, pb)
-    engine.dispose()
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Site(workdir, s, engine, client, links, office, a, b, pa, pb)
+    finally:
+        engine.dispose()
+        env.undo()
 
 
 @pytest.fixture(scope="module")

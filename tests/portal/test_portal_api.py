@@ -496,3 +496,22 @@ def test_the_outlier_reminder_compares_with_what_the_nightly_stored_since_the_se
         [outlier] = [f for f in second["findings"] if f["check"] == "数值异常"]
         assert outlier["level"] == "提醒" and outlier["value"] == "125001"
         assert second["accepted"] is True
+
+
+@pytest.mark.postgres
+def test_on_postgresql_links_uploads_custody_and_revocation_hold_the_same(
+    tmp_path: Path, ref: Reference, good_files: dict[int, bytes]
+) -> None:
+    from tests.pg import warehouse_url
+
+    with warehouse_url("postgres", tmp_path) as url:
+        for site in make_site(tmp_path / "work", ref, warehouse_url=url):
+            data = good_files[site.project_a]
+            assert post(site, site.unit_a, ("a.xlsx", data)).json()[0]["verdict"] == "accepted"
+            assert post(site, site.unit_a, ("b.xlsx", data)).json()[0]["verdict"] == "duplicate"
+            theirs = post(site, site.unit_a, ("c.xlsx", good_files[site.project_b])).json()[0]
+            assert theirs["verdict"] == "other_unit"
+            assert [u["verdict"] for u in uploads(site)] == ["accepted", "duplicate", "other_unit"]
+            assert len(files_under(site.workdir / "inbox")) == 1
+            assert run_links(site.workdir, "--revoke", site.unit_a) == 0
+            assert site.client.get(f"/u/{site.token(site.unit_a)}").status_code == 404

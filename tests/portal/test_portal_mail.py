@@ -119,10 +119,18 @@ def test_after_the_nightly_run_each_unit_gets_one_message_once_with_its_feedback
         assert len(smtp.messages) == 1
 
 
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_the_office_reminds_each_missing_unit_once_a_day(
-    tmp_path: Path, ref: Reference, smtp: Inbox
+    tmp_path: Path, ref: Reference, smtp: Inbox, db: str
 ) -> None:
-    for site in make_site(tmp_path / "work", ref, unit_mail_url=smtp.url):
+    from tests.pg import warehouse_url
+
+    with warehouse_url(db, tmp_path) as url:
+        remind_once(tmp_path, ref, smtp, url if db == "postgres" else "")
+
+
+def remind_once(tmp_path: Path, ref: Reference, smtp: Inbox, url: str) -> None:
+    for site in make_site(tmp_path / "work", ref, unit_mail_url=smtp.url, warehouse_url=url):
         contacts(site, (site.unit_a, "李老师", "li@example.org"), (site.unit_b, "王老师", "wang@example.org"),
                  ("不在计划中的单位", "赵", "zhao@example.org"))  # fmt: skip
         page = site.client.post(f"/o/{site.office}/remind")
