@@ -13,11 +13,14 @@ kept once. Names the unit sent are shown and recorded, never used as paths.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import re
 import tempfile
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -106,22 +109,46 @@ class Checker:
     _read_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _store_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _history_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _validators: ProcessPoolExecutor | None = field(default=None, init=False)
+    _validate_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _history_cache: tuple[int | None, list[dict[str, Any]]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.limits = ReadLimits.of(self.settings, self.ref)
 
     def start(self) -> None:
+        """Start the reading workers and the validating processes (once)."""
         with self._read_lock:
             if self._pool is None:
-                workers = self.settings.read_workers or os.cpu_count() or 1
-                self._pool = ReaderPool(self.ref, self.limits, workers)
+                self._pool = ReaderPool(self.ref, self.limits, self._workers())
+        with self._validate_lock:
+            if self._validators is None and self._workers() > 1:
+                self._validators = self._new_validators()
+
+    def _workers(self) -> int:
+        return self.settings.read_workers or os.cpu_count() or 1
+
+    def _new_validators(self) -> ProcessPoolExecutor:
+        # The suites run in pandas under one interpreter lock: concurrent uploads are checked
+        # side by side only in processes of their own (spawned: the server has threads). With
+        # one worker (GUIDEFUND_READ_WORKERS=1) they run in the server's process.
+        pool = ProcessPoolExecutor(
+            self._workers(), mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_validator, initargs=(self.ref, Thresholds.of(self.settings)),
+        )  # fmt: skip
+        for done in [pool.submit(_validate, [], []) for _ in range(self._workers())]:
+            done.result()  # imported and ready before the first upload
+        return pool
 
     def close(self) -> None:
         with self._read_lock:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+        with self._validate_lock:
+            if self._validators is not None:
+                self._validators.shutdown(cancel_futures=True)
+                self._validators = None
 
     def read(self, items: Sequence[Item]) -> list[Submission]:
         self.start()
@@ -135,6 +162,18 @@ class Checker:
         from guidefund.warehouse.queries import current_submissions
 
         history = self._history(current_submissions)
+        self.start()
+        for _ in range(2 if self._workers() > 1 else 0):
+            with self._validate_lock:
+                pool = self._validators
+            assert pool is not None
+            try:
+                return pool.submit(_validate, list(subs), history).result()
+            except BrokenProcessPool:  # a validating process died: a new pool, once
+                with self._validate_lock:
+                    if self._validators is pool:
+                        pool.shutdown(cancel_futures=True)
+                        self._validators = self._new_validators()
         found = batch_findings(
             subs, self.ref, Thresholds.of(self.settings), history, evaluate=light.run_suite
         )
@@ -231,6 +270,26 @@ class Checker:
 
             write_feedback(feedback_path(dest), findings)
         return rel.as_posix()
+
+
+_VALIDATOR: dict[str, Any] = {}
+
+
+def _init_validator(ref: Reference, thresholds: Thresholds) -> None:
+    from guidefund.expectations import light  # noqa: F401 - imported once, before any upload
+
+    _VALIDATOR.update(ref=ref, thresholds=thresholds)
+
+
+def _validate(subs: list[Submission], history: list[dict[str, Any]]) -> list[list[Finding]]:
+    """In a validating process: each file's findings, as `guidefund check` gives them."""
+    from guidefund.expectations import light
+
+    if not subs:
+        return []
+    ref, thresholds = _VALIDATOR["ref"], _VALIDATOR["thresholds"]
+    found = batch_findings(subs, ref, thresholds, history, evaluate=light.run_suite)
+    return [all_findings(sub, found.get(i, [])) for i, sub in enumerate(subs)]
 
 
 def atomic_write(dest: Path, data: bytes) -> None:

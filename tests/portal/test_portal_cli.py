@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from guidefund.reference import Reference
+from tests.quirks import submission_file
 
 from .conftest import make_site
 
@@ -46,6 +47,15 @@ def test_the_command_serves_links_and_stops_cleanly(
                     assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
                     time.sleep(0.2)
             assert r.status_code == 200 and site.unit_a in r.text
+            # one upload through the command's validating processes (one per core)
+            bad = submission_file(ref, site.project_a, tmp_path / "bad.xlsx", funds_spent=-5)
+            answer = httpx.post(
+                f"http://127.0.0.1:{port}/u/{site.token(site.unit_a)}",
+                files=[("files", ("bad.xlsx", bad.read_bytes()))],
+                headers={"accept": "application/json"}, timeout=60,
+            ).json()  # fmt: skip
+            assert answer[0]["accepted"] is False
+            assert [f["cell"] for f in answer[0]["findings"] if f["sheet"] == "资金情况"] == ["C5"]
         finally:
             proc.send_signal(stop)
             out, err = proc.communicate(timeout=30)
