@@ -154,7 +154,7 @@ def main() -> None:
         records = sorted(sha for sha, _ in rows)
         lat = [r[0] for r in results]
         print(f"machine: {os.cpu_count()} cores; server: guidefund portal (one process, "
-              f"{os.cpu_count()} reading workers), SQLite warehouse")  # fmt: skip
+              f"{os.cpu_count()} reading workers, {os.cpu_count()} validating processes), SQLite warehouse")  # fmt: skip
         print(f"warm single file, {len(seq)} uploads one after another: "
               f"median {statistics.median(seq):.3f} s, max {max(seq):.3f} s")  # fmt: skip
         print(f"{len(batch)} concurrent uploads: all answered in {wall:.2f} s; "
