@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -515,3 +516,22 @@ def test_on_postgresql_links_uploads_custody_and_revocation_hold_the_same(
             assert len(files_under(site.workdir / "inbox")) == 1
             assert run_links(site.workdir, "--revoke", site.unit_a) == 0
             assert site.client.get(f"/u/{site.token(site.unit_a)}").status_code == 404
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice writes the .xls")
+def test_a_workbook_that_kills_its_reader_costs_that_file_and_the_server_keeps_serving(
+    site: Site, ref: Reference, tmp_path: Path, good_files: dict[int, bytes]
+) -> None:
+    """An .xls with a value in IV65536 makes the reader abort in its worker (tests/hostile.py):
+    the upload answers read.crashed, the pool replaces the worker, the next file is read."""
+    from tests.hostile import Corpus, convert_to_xls
+
+    corpus = Corpus(ref, tmp_path / "scratch", tmp_path / "outside")
+    convert_to_xls(corpus.xls_sources(), tmp_path / "xls")
+    far = (tmp_path / "xls" / "far-102.xls").read_bytes()
+    [answer] = post(site, site.unit_a, ("far.xls", far)).json()
+    assert answer["accepted"] is False
+    assert "读取程序异常终止" in answer["findings"][0]["message"]
+    assert site.client.get(f"/u/{site.token(site.unit_a)}").status_code == 200
+    other = submission_file(ref, site.project_a, tmp_path / "after.xlsx", funds_spent=2)
+    assert post(site, site.unit_a, ("after.xlsx", other.read_bytes())).json()[0]["accepted"]
