@@ -27,7 +27,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_the_command_serves_links_and_stops_cleanly(
     tmp_path: Path, ref: Reference, stop: signal.Signals
 ) -> None:
