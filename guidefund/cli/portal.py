@@ -67,6 +67,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level="warning", proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        log_config=None,  # uvicorn's messages go where guidefund's go: the log file
     )  # fmt: skip
     try:
         Server(config).run()

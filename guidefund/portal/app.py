@@ -201,7 +201,11 @@ def create_app(settings: Settings, ref: Reference, engine: Engine) -> FastAPI:
     async def failed(request: Request, exc: Exception) -> Response:
         import logging
 
-        logging.getLogger("guidefund.portal").exception("portal request failed")
+        route = getattr(request.scope.get("route"), "path", "?")  # the template: no token
+        logging.getLogger("guidefund.portal").error(
+            "填报网页处理 %s %s 时出错（%s），详见 <工作目录>/logs/guidefund.log",
+            request.method, route, type(exc).__name__, exc_info=exc,
+        )  # fmt: skip
         return portal.page(
             "error.html", 500, message="服务器处理出错，请稍后再试；如仍出错请联系科技厅。"
         )

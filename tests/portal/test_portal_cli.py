@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -56,12 +57,27 @@ def test_the_command_serves_links_and_stops_cleanly(
             ).json()  # fmt: skip
             assert answer[0]["accepted"] is False
             assert [f["cell"] for f in answer[0]["findings"] if f["sheet"] == "资金情况"] == ["C5"]
+            # a failure inside a request: a Chinese page, one line on the console, no traceback
+            with sqlite3.connect(site.workdir / "warehouse.sqlite") as conn:
+                conn.execute("ALTER TABLE portal_upload RENAME TO portal_upload_gone")
+            failed = httpx.post(
+                f"http://127.0.0.1:{port}/u/{site.token(site.unit_a)}",
+                files=[("files", ("again.xlsx", bad.read_bytes() + b"x"))], timeout=60,
+            )  # fmt: skip
+            assert failed.status_code == 500 and "服务器处理出错" in failed.text
+            assert "Traceback" not in failed.text and "portal_upload" not in failed.text
         finally:
             proc.send_signal(stop)
             out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0
         assert out.splitlines()[-1] == "已停止填报网页。"
         assert "Traceback" not in out + err
+        assert [ln for ln in err.splitlines() if ln.strip()] == [
+            "填报网页处理 POST /u/{token} 时出错（OperationalError），详见 <工作目录>/logs/guidefund.log"
+        ]
+        assert site.token(site.unit_a) not in err
+        log = (site.workdir / "logs" / "guidefund.log").read_text(encoding="utf-8")
+        assert "Traceback" in log and "portal_upload" in log
 
 
 def test_without_the_warehouse_schema_it_says_what_to_do(tmp_path: Path) -> None:
