@@ -149,3 +149,29 @@ def remind_once(tmp_path: Path, ref: Reference, smtp: Inbox, url: str) -> None:
         # a wrong token cannot send anything
         assert site.client.post("/o/not-the-office/remind").status_code == 404
         assert len(smtp.messages) == 2
+
+
+def test_a_mail_server_that_refuses_holds_the_message_for_the_next_run(
+    tmp_path: Path, ref: Reference, smtp: Inbox
+) -> None:
+    from guidefund.reports.unit_mail import mail_after_nightly
+
+    from .test_portal_api import load_files
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = int(s.getsockname()[1])  # nothing listens here once the socket is closed
+    for site in make_site(tmp_path / "work", ref):
+        contacts(site, (site.unit_a, "李老师", "li@example.org"))
+        run_id = load_files(site, ref, [submission_file(ref, site.project_a, tmp_path / "a.xlsx")])
+        down = site.settings.model_copy(
+            update={"unit_mail_url": f"smtp://127.0.0.1:{closed}/?from=k@x.org"}
+        )
+        failed = mail_after_nightly(down, ref, site.engine, run_id)
+        assert failed.sent == {} and list(failed.failed) == [site.unit_a]
+        assert failed.failed_lines()[0].startswith(f"给 {site.unit_a} 的邮件未能发送（")
+        up = site.settings.model_copy(update={"unit_mail_url": smtp.url})
+        assert mail_after_nightly(up, ref, site.engine, run_id).sent == {site.unit_a: 1}
+        assert mail_after_nightly(up, ref, site.engine, run_id).sent == {}
+        [message] = smtp.to("li@example.org")
+        assert "a.xlsx：已接收入库" in body(message)
