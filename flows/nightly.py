@@ -63,6 +63,7 @@ class NightlySummary:
     workers: int = 0
     # One line per secondary step that failed, saying what happens next.
     problems: list[str] = field(default_factory=list)
+    unit_mail: list[str] = field(default_factory=list)  # units told, units without a contact
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -206,6 +207,15 @@ def nightly_consolidation(
         "Prefect 运行结果（artifacts）未能发布（{}），汇总本身不受影响",
     )
     later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
+    if settings.unit_mail_url:
+        mailed = later.run(
+            "单位邮件",
+            lambda: tasks.mail_units(settings, ref, run_id),
+            None,
+            "单位邮件未能发送（{}），下次运行时补发",
+        )
+        summary.unit_mail = mailed.lines() if mailed is not None else []
+        later.lines += [f"单位邮件：{line}" for line in (mailed.failed_lines() if mailed else [])]
     summary.problems = later.lines
     return summary
 

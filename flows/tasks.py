@@ -419,3 +419,13 @@ def notify_new_alerts(settings: Settings, run_id: int) -> Delivery:
     url = settings.database_url
     alerts = retrying(url, "读取预警", lambda: alert_rows(engine_for(url), run_id=run_id))
     return deliver_alerts(settings, alerts)
+
+
+@task(name="mail-units", cache_policy=NO_CACHE, timeout_seconds=within(600))
+def mail_units(settings: Settings, ref: Reference, run_id: int) -> Any:
+    """Each unit whose files run `run_id` processed gets one message with their verdicts
+    (GUIDEFUND_UNIT_MAIL_URL to <workdir>/contacts.csv); what was sent is recorded, so a rerun
+    sends nothing twice."""
+    from guidefund.reports.unit_mail import mail_after_nightly
+
+    return mail_after_nightly(settings, ref, engine_for(settings.database_url), run_id)

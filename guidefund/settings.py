@@ -178,6 +178,28 @@ class Settings(BaseSettings):
         description="Files per read task sent to the Dask cluster (bytes travel with the task).",
     )
 
+    # The units' web page (guidefund portal) and the units' mail.
+    portal_max_file_mb: int = Field(
+        10,
+        ge=1,
+        description="An uploaded file larger than this is refused with 413 before the rest of the request is read.",
+    )
+    portal_max_files: int = Field(
+        20, ge=1, description="Files one upload may carry (the request body is limited to this many times portal_max_file_mb)."
+    )
+    portal_throttle_failures: int = Field(
+        10,
+        ge=1,
+        description="Unknown or revoked links one client may try within portal_throttle_seconds before it is answered 429.",
+    )
+    portal_throttle_seconds: int = Field(
+        300, ge=1, description="Window of the failed-link throttle, in seconds."
+    )
+    unit_mail_url: str = Field(
+        "",
+        description="smtp://user:pass@host:port/?from=..&starttls=1: where the units' mail (nightly verdicts, reminders) goes out; empty means no unit mail.",
+    )
+
     @property
     def inbox(self) -> Path:
         return self.workdir / "inbox"
@@ -197,6 +219,14 @@ class Settings(BaseSettings):
     @property
     def data_docs(self) -> Path:
         return self.workdir / "data_docs"
+
+    @property
+    def portal_dir(self) -> Path:
+        return self.workdir / "portal"
+
+    @property
+    def contacts(self) -> Path:
+        return self.workdir / "contacts.csv"
 
     @property
     def logs(self) -> Path:

@@ -18,6 +18,7 @@ FOLDERS = {
 RANKS = {
     "cli": 7,
     "flows": 6,
+    "portal": 6,
     "reports": 5,
     "evaluate": 4,
     "intake": 3,
@@ -41,7 +42,7 @@ def modules() -> dict[str, Path]:
 
 def room(module: str) -> str:
     parts = [*module.split("."), ""]
-    if parts[1] in ("cli", "flows", "reports", "evaluate", "intake", "warehouse", "expectations"):
+    if parts[1] in ("cli", "flows", "portal", "reports", "evaluate", "intake", "warehouse", "expectations"):
         return parts[1]
     return "reports" if parts[1] == "notify" else "bottom"
 

@@ -404,3 +404,77 @@ class IndicatorResult(Base):
     completion_pct: Mapped[Decimal | None] = mapped_column(PERCENT)
     deviation_pct: Mapped[Decimal | None] = mapped_column(PERCENT)
     needs_explanation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+PORTAL_UNIT, PORTAL_OFFICE = "unit", "office"
+OTHER_UNIT = "other_unit"
+
+
+class PortalLink(Base):
+    """One row per link issued for the web page (guidefund links): a unit's for a year, or the
+    office's. Only the SHA-256 of the token is stored; `revoked_at` ends the link at once."""
+
+    __tablename__ = "portal_link"
+    __table_args__ = (
+        UniqueConstraint("token_hash"),
+        CheckConstraint("kind IN ('unit', 'office')", name="kind"),
+        Index("ix_portal_link_unit", "region_code", "year", "unit"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str | None] = mapped_column(String(200))  # empty for the office's link
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
+
+
+class PortalUpload(Base):
+    """One row per file a unit sent through its link: the custody record of an upload (unit,
+    link, time, the name it was sent under, SHA-256), its verdict, and where its bytes are kept
+    (relative to the working directory): in the inbox when it would be accepted, under
+    portal/refused/ with its feedback workbook when not. The same bytes from one unit are kept
+    once (`duplicate` rows point at the first)."""
+
+    __tablename__ = "portal_upload"
+    __table_args__ = (
+        CheckConstraint(
+            "verdict IN ('accepted', 'rejected', 'other_unit', 'duplicate')", name="verdict"
+        ),
+        Index("ix_portal_upload_unit", "region_code", "year", "unit"),
+        Index("ix_portal_upload_sha256", "sha256"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("portal_link.id"))
+    region_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    file_name: Mapped[str] = mapped_column(NAME)  # as sent; never used as a path
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    project_no: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(12))
+    problems: Mapped[int] = mapped_column(Integer, default=0)
+    stored_at: Mapped[str | None] = mapped_column(Text)
+
+
+class UnitMail(Base):
+    """One row per item a unit was told about by mail: a receipt of a nightly run
+    (`item` = 'receipt:<id>') or a reminder (催报, 'remind:<period>:<date>'). A rerun sends only
+    items without a row."""
+
+    __tablename__ = "unit_mail"
+    __table_args__ = (
+        UniqueConstraint("region_code", "year", "unit", "item"),
+        CheckConstraint("kind IN ('nightly', 'reminder')", name="kind"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str] = mapped_column(String(12))
+    year: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)  # UTC

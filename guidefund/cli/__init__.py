@@ -41,6 +41,8 @@ COMMANDS = (
     "reference",
     "db",
     "serve",
+    "links",
+    "portal",
     "demo",
 )
 

@@ -74,6 +74,12 @@ def next_steps(workdir: Path, year: int, region: str = "") -> str:
         (f"{command} status --year {year}{where}", "各项目的报送状态"),
         (f"{command} check {workdir / 'inbox'}/", "检查单位交来的文件"),
         (f"{command} year-end --year {year}{where}", "重新出年度自评"),
+        (
+            f"{command} links --year {year}{where} --base-url http://127.0.0.1:8000 "
+            f"--out {workdir / '单位链接.xlsx'}",
+            "各单位上传文件的专用链接",
+        ),
+        (f"{command} portal{where}", "启动填报网页（http://127.0.0.1:8000）"),
         (f"{command} --help", "全部命令"),
     ]
     width = max(len(c) for c, _ in steps) + 2

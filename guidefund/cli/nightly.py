@@ -108,6 +108,8 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
     if summary.get("periods"):
         print(f"  检查的报告期：{'、'.join(summary['periods'])}")
     print(f"  提醒 {summary['warnings']} 条，新预警 {summary['new_alerts']} 条")
+    for line in summary.get("unit_mail", []):
+        print(f"  单位邮件：{line}")
     if summary["consolidated_xlsx"]:
         print(f"  汇总表：{summary['consolidated_xlsx']}")
     if summary["data_docs"]:
