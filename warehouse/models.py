@@ -334,6 +334,49 @@ class SelfEvaluation(Base):
     filled_date: Mapped[date | None] = mapped_column(Date)
 
 
+# How each kind of template_fields.csv (类型) is stored in field_value: one typed column per
+# kind, the others empty. 是/否 is a count of 1 or 0, so that a sum counts the 是 answers.
+VALUE_COLUMNS = {
+    "money": "value_money",
+    "int": "value_count",
+    "yesno": "value_count",
+    "pct": "value_rate",
+    "date": "value_date",
+    "text": "value_text",
+    "grade": "value_text",
+    "period": "value_text",
+}
+# Fields kept on the submission row itself (its keys), not as field values.
+ON_SUBMISSION = ("template_version", "project_no", "period")
+SUMMED_KINDS = ("money", "int", "yesno")  # a pct is averaged (weighted_mean), never summed
+NUMBER_KINDS = ("money", "int", "yesno", "pct")
+
+
+class FieldValue(Base):
+    """One row per stored accepted submission (current or superseded) per template field
+    (template_fields.csv 键) it was read with: the value in the column of its kind, its unit
+    and the cell it came from. The template of the year decides which fields exist: a field
+    added in a year's files is stored and aggregated without a new column or migration."""
+
+    __tablename__ = "field_value"
+    __table_args__ = (
+        _year_fk("field_value"),
+        Index("ix_field_value_region_code_year_field_key", "region_code", "year", "field_key"),
+    )
+    submission_id: Mapped[int] = _submission_pk()
+    field_key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    region_code: Mapped[str] = _region()
+    year: Mapped[int] = _year()
+    kind: Mapped[str] = mapped_column(String(10))
+    value_money: Mapped[Decimal | None] = mapped_column(MONEY)
+    value_count: Mapped[int | None] = mapped_column(Integer)
+    value_rate: Mapped[Decimal | None] = mapped_column(PERCENT)
+    value_text: Mapped[str | None] = mapped_column(Text)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    unit: Mapped[str | None] = mapped_column(String(20))
+    cell: Mapped[str | None] = mapped_column(String(60))  # 工作表!单元格, e.g. 资金情况!C5
+
+
 class Finding(Base):
     """One row per finding per run: a problem in one cell, or in one file when cell is empty."""
 

@@ -8,48 +8,32 @@ round it the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Engine,
-    Integer,
     Numeric,
     and_,
-    case,
     exists,
     func,
     select,
 )
 from sqlalchemy import type_coerce as coerce
+from sqlalchemy.orm import aliased
 
 from guidefund.warehouse import models as m
 
 S, P, D = m.Submission, m.Project, m.Direction
-F, C, E, W = m.FundExecution, m.IndicatorContribution, m.SelfEvaluation, m.Finding
+F, E, W, V = m.FundExecution, m.SelfEvaluation, m.Finding, m.FieldValue
 RATE_PLACES = Decimal("0.0001")
 
 
-def _fact_columns() -> dict[str, Any]:
-    return {
-        c.name: getattr(model, c.name)
-        for model in (F, C, E)
-        for c in model.__table__.columns
-        if c.name not in m.FACT_KEYS
-    }
-
-
-def _summable() -> dict[str, Any]:
-    """Money, counts and yes/no fields; rates are averaged (weighted_mean), not summed."""
-    return {
-        c.name: getattr(model, c.name)
-        for model in (F, C)
-        for c in model.__table__.columns
-        if c.name not in m.FACT_KEYS
-        and not (isinstance(c.type, Numeric) and c.type.scale == m.RATE.scale)
-    }
+def _number(fv: Any) -> Any:
+    """A field value as a number, whatever its numeric kind (only its kind's column is set)."""
+    return func.coalesce(fv.value_money, fv.value_rate, fv.value_count)
 
 
 def current(region: str, year: int, period: str | None = None) -> list[ColumnElement[bool]]:
@@ -65,59 +49,85 @@ def of_project() -> ColumnElement[bool]:
 
 
 def current_submissions(engine: Engine, region: str, year: int) -> list[dict[str, Any]]:
-    """One dict per project and period: the current version's file and every fact, by field key."""
-    stmt = (
-        select(
-            S.id.label("submission_id"),
-            S.project_no,
-            S.period,
-            S.version,
-            S.file_name,
-            S.sha256,
-            S.received_at,
-            *[col.label(name) for name, col in _fact_columns().items()],
-        )
-        .join(F, F.submission_id == S.id)
-        .join(C, C.submission_id == S.id)
-        .join(E, E.submission_id == S.id)
+    """One dict per project and period: the current version's file and every field value, by
+    field key (every field stored for the region-year is present; None when not reported)."""
+    heads = (
+        select(S.id.label("submission_id"), S.project_no, S.period, S.version, S.file_name,
+               S.sha256, S.received_at)
         .where(*current(region, year))
         .order_by(S.project_no, S.period)
+    )  # fmt: skip
+    values = (
+        select(V.submission_id, V.field_key, V.kind, *[getattr(V, c) for c in _VALUE_COLUMNS])
+        .join(S, S.id == V.submission_id)
+        .where(*current(region, year))
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt)]
+        rows = {r.submission_id: dict(r._mapping) for r in conn.execute(heads)}
+        found = list(conn.execute(values))
+    keys = dict.fromkeys(r.field_key for r in found)
+    for row in rows.values():
+        row.update(dict.fromkeys(keys))
+    for r in found:
+        rows[r.submission_id][r.field_key] = _value(r)
+    return list(rows.values())
 
 
-def field_totals(engine: Engine, region: str, year: int, period: str) -> dict[str, Decimal]:
-    """SQL SUM of every money, count and yes/no field (yes counts 1) over the current
-    submissions of plan projects for `period`; Decimal, 0 when nothing is submitted."""
-    sums = []
-    for name, col in _summable().items():
-        value = case((col.is_(True), 1), else_=0) if isinstance(col.type, Boolean) else col
-        sums.append(func.coalesce(func.sum(value), 0).label(name))
-    stmt = _facts_of_plan_projects(select(*sums), region, year, period)
-    with engine.connect() as conn:
-        row = conn.execute(stmt).one()
-    return {k: Decimal(v) for k, v in row._mapping.items()}
+_VALUE_COLUMNS = tuple(dict.fromkeys(m.VALUE_COLUMNS.values()))
+
+
+def _value(r: Any) -> Any:
+    value = getattr(r, m.VALUE_COLUMNS[r.kind]) if r.kind in m.VALUE_COLUMNS else None
+    return bool(value) if r.kind == "yesno" and value is not None else value
+
+
+def field_totals(
+    engine: Engine, region: str, year: int, period: str, kinds: Mapping[str, str] | None = None
+) -> dict[str, Decimal]:
+    """SQL SUM of every money, count and yes/no field (yes counts 1), by field key, over the
+    current submissions of plan projects for `period`; Decimal. `kinds` (field key → 类型 of
+    template_fields.csv) names the fields that count even when nothing is submitted: 0."""
+    stmt = _values_of_plan_projects(
+        select(V.field_key, V.kind, func.sum(V.value_money), func.sum(V.value_count)),
+        region,
+        year,
+        period,
+    )
+    stmt = stmt.where(V.kind.in_(m.SUMMED_KINDS)).group_by(V.field_key, V.kind)
+    sums = {
+        key: Decimal(0)
+        for key, kind in (kinds or {}).items()
+        if kind in m.SUMMED_KINDS and key not in m.ON_SUBMISSION
+    }
+    for key, kind, money, count in _rows(engine, stmt):
+        sums[key] = Decimal((money if kind == "money" else count) or 0)
+    return sums
 
 
 def weighted_mean(
     engine: Engine, region: str, year: int, period: str, field: str, weight: str = "allocation"
 ) -> Decimal | None:
     """SUM(field * weight) / SUM(weight) over the current submissions of plan projects that
-    report both, rounded half-up to 4 places; None when the weights sum to 0."""
-    cols = _fact_columns()
-    for name in (field, weight):
-        if name not in cols or not isinstance(cols[name].type, Numeric | Integer):
+    report both, rounded half-up to 4 places; None when the weights sum to 0. A field stored
+    with a non-numeric kind is refused."""
+    kinds = select(V.field_key, V.kind).where(
+        V.region_code == region, V.year == year, V.field_key.in_((field, weight))
+    )
+    for name, kind in _rows(engine, kinds.distinct()):
+        if kind not in m.NUMBER_KINDS:
             raise ValueError(f"{name!r} is not a numeric submission field")
-    x, w = cols[field], cols[weight]
-    stmt = _facts_of_plan_projects(
+    x, w = aliased(V), aliased(V)
+    xv, wv = _number(x), _number(w)
+    stmt = (
         select(
-            func.sum(coerce(x * w, Numeric(28, 6))).label("num"),
-            func.sum(coerce(w, Numeric(18, 2))).label("den"),
-        ).where(x.is_not(None), w.is_not(None)),
-        region,
-        year,
-        period,
+            func.sum(coerce(xv * wv, Numeric(28, 6))).label("num"),
+            func.sum(coerce(wv, Numeric(18, 2))).label("den"),
+        )
+        .select_from(S)
+        .join(x, and_(x.submission_id == S.id, x.field_key == field))
+        .join(w, and_(w.submission_id == S.id, w.field_key == weight))
+        .join(P, of_project())
+        .where(*current(region, year, period), xv.is_not(None), wv.is_not(None))
     )
     with engine.connect() as conn:
         num, den = conn.execute(stmt).one()
@@ -126,11 +136,10 @@ def weighted_mean(
     return (Decimal(num) / Decimal(den)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _facts_of_plan_projects(stmt: Any, region: str, year: int, period: str) -> Any:
+def _values_of_plan_projects(stmt: Any, region: str, year: int, period: str) -> Any:
     return (
         stmt.select_from(S)
-        .join(F, F.submission_id == S.id)
-        .join(C, C.submission_id == S.id)
+        .join(V, V.submission_id == S.id)
         .join(P, of_project())
         .where(*current(region, year, period))
     )
@@ -188,24 +197,27 @@ def grade_counts(engine: Engine, region: str, year: int, period: str) -> list[An
 
 def stated_reasons(engine: Engine, region: str, year: int, period: str) -> list[dict[str, Any]]:
     """One dict per current submission whose unit stated a 偏差原因及改进措施: the project
-    number, the reason and every summable field (to weigh its contribution)."""
-    facts = [
-        getattr(model, c.name).label(c.name)
-        for model in (F, C)
-        for c in model.__table__.columns
-        if c.name not in m.FACT_KEYS
-    ]
-    stmt = (
-        select(S.project_no, E.deviation_reason, *facts)
-        .select_from(S)
-        .join(E, E.submission_id == S.id)
-        .join(F, F.submission_id == S.id)
-        .join(C, C.submission_id == S.id)
+    number, the reason and every money, count and yes/no field by key (to weigh its
+    contribution)."""
+    reason = aliased(V)
+    stated = (
+        select(S.id, S.project_no, reason.value_text.label("deviation_reason"))
+        .join(reason, and_(reason.submission_id == S.id, reason.field_key == "deviation_reason"))
         .where(*current(region, year, period))
-        .where(E.deviation_reason.is_not(None), E.deviation_reason != "")
-        .order_by(S.project_no)
+        .where(reason.value_text.is_not(None), reason.value_text != "")
     )
-    return [dict(r._mapping) for r in _rows(engine, stmt)]
+    values = (
+        select(V.submission_id, V.field_key, V.kind, V.value_money, V.value_count, V.value_rate)
+        .where(V.submission_id.in_(stated.with_only_columns(S.id).scalar_subquery()))
+        .where(V.kind.in_(m.NUMBER_KINDS))
+    )
+    rows = {
+        r.id: {"project_no": r.project_no, "deviation_reason": r.deviation_reason}
+        for r in _rows(engine, stated)
+    }
+    for r in _rows(engine, values):
+        rows[r.submission_id][r.field_key] = _value(r)
+    return sorted(rows.values(), key=lambda r: r["project_no"])
 
 
 def slow_projects(engine: Engine, region: str, year: int, period: str, below: Decimal) -> list[Any]:
