@@ -106,6 +106,7 @@ class Field:
     upper: Decimal | None
     unit: str
     hint: str
+    choices: tuple[str, ...] = ()  # 可选值 (optional column): the only values accepted
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,7 @@ def _load(year_dir: Path, year: int) -> Reference:
             upper=r.opt_dec("上限"),
             unit=r["单位"],
             hint=r["填报要求"],
+            choices=tuple(filter(None, (c.strip() for c in r["可选值"].split("、")))),
         )
         for r in files.rows("template_fields.csv", FIELD_COLUMNS)
     )

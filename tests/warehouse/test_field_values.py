@@ -54,7 +54,10 @@ def test_a_submission_is_stored_as_one_typed_row_per_template_field(
                                      ("funds_spent", "east_west", "self_grade", "filled_date",
                                       "phone"))  # fmt: skip
     assert (spent.kind, spent.value_money, spent.unit, spent.cell) == (
-        "money", Decimal("12.34"), "万元", "资金情况!C5"
+        "money",
+        Decimal("12.34"),
+        "万元",
+        "资金情况!C5",
     )
     assert (yes.kind, yes.value_count, yes.value_money) == ("yesno", 1, None)
     assert (grade.value_text, day.value_date.isoformat()) == ("优", "2024-12-31")
@@ -69,8 +72,14 @@ def test_upgrading_a_warehouse_holding_data_to_0004_moves_every_fixed_column_wit
     """Stored by this code (fixed columns and field values), taken back to 0003 (field values
     gone, fixed columns kept), migrated again: the migration rebuilds exactly what the load
     wrote, for current, superseded and second-period versions alike."""
-    _load(warehouse, ref, [make_submission(1, funds_spent=Decimal("1.10")),
-                           make_submission(13, "2024-07", rural=True, capability=Decimal("80.5"))])
+    _load(
+        warehouse,
+        ref,
+        [
+            make_submission(1, funds_spent=Decimal("1.10")),
+            make_submission(13, "2024-07", rural=True, capability=Decimal("80.5")),
+        ],
+    )
     _load(warehouse, ref, [make_submission(1, file_name="v2.xlsx", funds_spent=Decimal("2.20"),
                                            deviation_reason="设备到货延迟", east_west=None)])  # fmt: skip
     written = _field_values(warehouse, MIGRATED)
