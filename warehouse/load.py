@@ -68,10 +68,13 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def start_run(engine: Engine, flow_name: str) -> int:
-    """Record a run as started (status 'running'); return its id."""
+def start_run(engine: Engine | Connection, flow_name: str) -> int:
+    """Record a run as started (status 'running'); return its id. Given a connection, in its
+    transaction."""
+    stmt = insert(m.Run).values(flow_name=flow_name, started_at=_now(), status="running")
+    if isinstance(engine, Connection):
+        return int(engine.execute(stmt.returning(m.Run.id)).scalar_one())
     with engine.begin() as conn:
-        stmt = insert(m.Run).values(flow_name=flow_name, started_at=_now(), status="running")
         return int(conn.execute(stmt.returning(m.Run.id)).scalar_one())
 
 

@@ -109,7 +109,8 @@ class Unit(Base):
 
 
 class Project(Base):
-    """One row per region per year per plan project (序号), as the allocation plan states it."""
+    """One row per region per year per plan project (序号) of the current plan version (a project
+    an amendment removed is no longer here; every version is kept in plan_project)."""
 
     __tablename__ = "project"
     __table_args__ = (
@@ -124,6 +125,49 @@ class Project(Base):
     no: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     unit: Mapped[str] = mapped_column(ForeignKey("unit.name"))
+    category: Mapped[str] = mapped_column(String(100))
+    project_type: Mapped[str] = mapped_column(String(20))
+    support_mode: Mapped[str] = mapped_column(String(20))
+    allocation: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class PlanVersion(Base):
+    """One row per region per year per version of its allocation plan (资金安排计划): the first
+    plan loaded is version 1; each plan.csv that differs from the current version (a 调整:
+    projects added, removed, or changed) records the next. `project` holds the current
+    version's projects, `plan_project` every version's."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (_year_fk("plan_version"),)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))  # the run that loaded it
+    projects: Mapped[int] = mapped_column(Integer)
+    allocation: Mapped[Decimal] = mapped_column(MONEY)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+
+
+class PlanProject(Base):
+    """One row per region per year per plan version per project, as that version states it."""
+
+    __tablename__ = "plan_project"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["region_code", "year", "version"],
+            ["plan_version.region_code", "plan_version.year", "plan_version.version"],
+            name="fk_plan_project_plan_version",
+        ),
+    )
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(100))
     project_type: Mapped[str] = mapped_column(String(20))
     support_mode: Mapped[str] = mapped_column(String(20))

@@ -49,17 +49,20 @@ def of_project() -> ColumnElement[bool]:
 
 
 def current_submissions(engine: Engine, region: str, year: int) -> list[dict[str, Any]]:
-    """One dict per project and period: the current version's file and every field value, by
-    field key (every field stored for the region-year is present; None when not reported)."""
+    """One dict per project of the current plan version and period: the current version's file
+    and every field value, by field key (every field stored for the region-year is present;
+    None when not reported). A project an amendment removed from the plan is left out."""
     heads = (
         select(S.id.label("submission_id"), S.project_no, S.period, S.version, S.file_name,
                S.sha256, S.received_at)
+        .join(P, of_project())
         .where(*current(region, year))
         .order_by(S.project_no, S.period)
     )  # fmt: skip
     values = (
         select(V.submission_id, V.field_key, V.kind, *[getattr(V, c) for c in _VALUE_COLUMNS])
         .join(S, S.id == V.submission_id)
+        .join(P, of_project())
         .where(*current(region, year))
     )
     with engine.connect() as conn:
@@ -203,6 +206,7 @@ def stated_reasons(engine: Engine, region: str, year: int, period: str) -> list[
     stated = (
         select(S.id, S.project_no, reason.value_text.label("deviation_reason"))
         .join(reason, and_(reason.submission_id == S.id, reason.field_key == "deviation_reason"))
+        .join(P, of_project())
         .where(*current(region, year, period))
         .where(reason.value_text.is_not(None), reason.value_text != "")
     )
@@ -251,11 +255,13 @@ def projects_without(engine: Engine, region: str, year: int, period: str) -> lis
 
 
 def current_findings(engine: Engine, region: str, year: int, severity: str) -> list[Any]:
-    """The stored findings of `severity` of current submissions (a superseded file's are stale)."""
+    """The stored findings of `severity` of current submissions of plan projects (a superseded
+    file's are stale, a removed project's no longer count)."""
     stmt = (
         select(W.file, W.sheet, W.cell, W.label, W.value, W.rule, W.message, S.period, S.sha256,
                S.project_no)
         .join(S, S.id == W.submission_id)
+        .join(P, of_project())
         .where(*current(region, year), W.severity == severity)
         .order_by(S.project_no, W.id)
     )  # fmt: skip

@@ -35,6 +35,8 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 
     fig = done.figures
     missing = fig.missing if fig is not None else []
+    for line in done.plan_changes:
+        print(line)
     print(render_text(ref, done.results, done.budget, missing))
     for path in done.files:
         print(f"已写出 {path}")

@@ -1,4 +1,6 @@
-"""Field values in one long table (issue 11): `field_value`, one row per stored submission per
+"""Field values in one long table, and plan versions (issue 11).
+
+Field values: `field_value`, one row per stored submission per
 template field, with the value in the typed column of its kind (money, count, rate, text,
 date), its unit and its cell.
 
@@ -9,6 +11,10 @@ made for (below, frozen: this revision must migrate the same way whatever the re
 say later). 是/否 becomes a count of 1 or 0. The fixed tables are kept and still written, so
 downgrading drops only field_value (and with it any field that has no fixed column).
 
+Plan versions: `plan_version` (one row per region, year and version of its allocation plan)
+and `plan_project` (each version's projects). The plan a warehouse holds becomes version 1 of
+its region and year; `project` stays the current version's projects.
+
 Revision ID: 0004_field_values
 Revises: 0003_intake
 Create Date: 2026-12-03
@@ -16,6 +22,7 @@ Create Date: 2026-12-03
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -110,8 +117,70 @@ def upgrade() -> None:
                 f" FROM {table}"
             ).bindparams(key=column, kind=kind, unit=unit or None, cell=cell)
         )
+    _plan_versions()
+
+
+def _plan_versions() -> None:
+    op.create_table(
+        "plan_version",
+        sa.Column("region_code", sa.String(length=12), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.Column("projects", sa.Integer(), nullable=False),
+        sa.Column("allocation", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("removed", sa.Integer(), nullable=False),
+        sa.Column("changed", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["region_code", "year"],
+            ["plan_year.region_code", "plan_year.year"],
+            name="fk_plan_version_plan_year",
+        ),
+        sa.ForeignKeyConstraint(["run_id"], ["run.id"], name=op.f("fk_plan_version_run_id_run")),
+        sa.PrimaryKeyConstraint("region_code", "year", "version", name=op.f("pk_plan_version")),
+    )
+    op.create_table(
+        "plan_project",
+        sa.Column("region_code", sa.String(length=12), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("no", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("unit", sa.String(length=200), nullable=False),
+        sa.Column("category", sa.String(length=100), nullable=False),
+        sa.Column("project_type", sa.String(length=20), nullable=False),
+        sa.Column("support_mode", sa.String(length=20), nullable=False),
+        sa.Column("allocation", sa.Numeric(precision=18, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["region_code", "year", "version"],
+            ["plan_version.region_code", "plan_version.year", "plan_version.version"],
+            name="fk_plan_project_plan_version",
+        ),
+        sa.PrimaryKeyConstraint(
+            "region_code", "year", "version", "no", name=op.f("pk_plan_project")
+        ),
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    op.execute(
+        sa.text(
+            "INSERT INTO plan_version (region_code, year, version, recorded_at, run_id, projects,"
+            " allocation, added, removed, changed)"
+            " SELECT region_code, year, 1, :now, NULL, count(*), sum(allocation), count(*), 0, 0"
+            " FROM project GROUP BY region_code, year"
+        ).bindparams(sa.bindparam("now", now, type_=sa.DateTime()))
+    )
+    op.execute(
+        "INSERT INTO plan_project (region_code, year, version, no, name, unit, category,"
+        " project_type, support_mode, allocation)"
+        " SELECT region_code, year, 1, no, name, unit, category, project_type, support_mode,"
+        " allocation FROM project"
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("plan_project")
+    op.drop_table("plan_version")
     op.drop_index("ix_field_value_region_code_year_field_key", table_name="field_value")
     op.drop_table("field_value")
