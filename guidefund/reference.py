@@ -293,12 +293,24 @@ class _Row:
 
 
 def load_reference(reference_dir: Path, year: int) -> Reference:
-    """Read data/reference/<year>/ and check it; raise ReferenceError listing every problem."""
-    return _load(reference_dir.resolve() / str(year), year)
+    """Read data/reference/<year>/ and check it; raise ReferenceError listing every problem.
+
+    Read once per process while its files stay as they are: an edited file (a plan amendment
+    while `guidefund serve` runs) is read afresh."""
+    year_dir = reference_dir.resolve() / str(year)
+    return _load(year_dir, year, _stamp(year_dir))
+
+
+def _stamp(year_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Each file's name, size and modification time: what says the files changed."""
+    if not year_dir.is_dir():
+        return ()
+    found = (p for p in year_dir.iterdir() if p.is_file())
+    return tuple(sorted((p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in found))
 
 
 @lru_cache(maxsize=8)
-def _load(year_dir: Path, year: int) -> Reference:
+def _load(year_dir: Path, year: int, _stamp: tuple[tuple[str, int, int], ...] = ()) -> Reference:
     if not year_dir.is_dir():
         raise ReferenceError(year_dir, [f"没有 {year} 年度的参考数据目录"])
     files = _Files(year_dir)
