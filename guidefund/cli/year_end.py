@@ -35,11 +35,11 @@ def cmd_year_end(args: argparse.Namespace) -> int:
 
     fig = done.figures
     missing = fig.missing if fig is not None else []
-    for line in done.plan_changes:
-        print(line)
     print(render_text(ref, done.results, done.budget, missing))
     for path in done.files:
         print(f"已写出 {path}")
+    for line in done.plan_changes:
+        print(line)
     print_problems(done.problems)
     return EXIT_ATTENTION if missing or done.problems else EXIT_OK
 
