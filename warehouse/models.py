@@ -324,6 +324,11 @@ def _year() -> Mapped[int]:
     return mapped_column(Integer)
 
 
+# The three fixed fact tables below hold the 2024 template's fields as columns. Since revision
+# 0004 every value is in field_value and every query reads it there; these are still written,
+# as a compatibility copy for SQL written against them outside guidefund.
+
+
 class FundExecution(Base):
     """One row per stored accepted submission (current or superseded): its 资金情况 figures."""
 

@@ -27,13 +27,20 @@ from sqlalchemy.orm import aliased
 from guidefund.warehouse import models as m
 
 S, P, D = m.Submission, m.Project, m.Direction
-F, E, W, V = m.FundExecution, m.SelfEvaluation, m.Finding, m.FieldValue
+W, V = m.Finding, m.FieldValue
 RATE_PLACES = Decimal("0.0001")
 
 
 def _number(fv: Any) -> Any:
     """A field value as a number, whatever its numeric kind (only its kind's column is set)."""
     return func.coalesce(fv.value_money, fv.value_rate, fv.value_count)
+
+
+def value_of(submission_id: Any, key: str) -> tuple[Any, ColumnElement[bool]]:
+    """A field_value alias holding field `key` of the submission `submission_id`, and the
+    condition to join it on (outer: a submission may lack a field its year's template dropped)."""
+    fv = aliased(V)
+    return fv, and_(fv.submission_id == submission_id, fv.field_key == key)
 
 
 def current(region: str, year: int, period: str | None = None) -> list[ColumnElement[bool]]:
@@ -166,18 +173,21 @@ def plan_groups(engine: Engine, region: str, year: int, column: str, period: str
     # index (region, year, project, period where accepted): one index probe per project, a
     # good plan even before the database has statistics for freshly loaded rows.
     reported = and_(of_project(), *current(region, year, period))
+    received, on_received = value_of(S.id, "funds_received")
+    spent, on_spent = value_of(S.id, "funds_spent")
     stmt = (
         select(
             col.label("grp"),
             func.count(P.no).label("projects"),
             func.count(S.id).label("submitted"),
             func.coalesce(func.sum(P.allocation), 0).cast(money).label("allocation"),
-            func.coalesce(func.sum(F.funds_received), 0).cast(money).label("received"),
-            func.coalesce(func.sum(F.funds_spent), 0).cast(money).label("spent"),
+            func.coalesce(func.sum(received.value_money), 0).cast(money).label("received"),
+            func.coalesce(func.sum(spent.value_money), 0).cast(money).label("spent"),
         )
         .select_from(P)
         .outerjoin(S, reported)
-        .outerjoin(F, F.submission_id == S.id)
+        .outerjoin(received, on_received)
+        .outerjoin(spent, on_spent)
         .where(P.region_code == region, P.year == year)
         .group_by(col)
     )
@@ -187,13 +197,14 @@ def plan_groups(engine: Engine, region: str, year: int, column: str, period: str
 def grade_counts(engine: Engine, region: str, year: int, period: str) -> list[Any]:
     """(category, self_grade, n): how many current submissions of each direction graded
     themselves each way."""
+    grade, on_grade = value_of(S.id, "self_grade")
     stmt = (
-        select(P.category, E.self_grade, func.count().label("n"))
+        select(P.category, grade.value_text.label("self_grade"), func.count().label("n"))
         .select_from(S)
-        .join(E, E.submission_id == S.id)
+        .outerjoin(grade, on_grade)
         .join(P, of_project())
         .where(*current(region, year, period))
-        .group_by(P.category, E.self_grade)
+        .group_by(P.category, grade.value_text)
     )
     return _rows(engine, stmt)
 
@@ -202,10 +213,10 @@ def stated_reasons(engine: Engine, region: str, year: int, period: str) -> list[
     """One dict per current submission whose unit stated a 偏差原因及改进措施: the project
     number, the reason and every money, count and yes/no field by key (to weigh its
     contribution)."""
-    reason = aliased(V)
+    reason, on_reason = value_of(S.id, "deviation_reason")
     stated = (
         select(S.id, S.project_no, reason.value_text.label("deviation_reason"))
-        .join(reason, and_(reason.submission_id == S.id, reason.field_key == "deviation_reason"))
+        .join(reason, on_reason)
         .join(P, of_project())
         .where(*current(region, year, period))
         .where(reason.value_text.is_not(None), reason.value_text != "")
@@ -227,16 +238,20 @@ def stated_reasons(engine: Engine, region: str, year: int, period: str) -> list[
 def slow_projects(engine: Engine, region: str, year: int, period: str, below: Decimal) -> list[Any]:
     """Reported projects with an allocation whose execution may be under `below` percent. SQL
     narrows with one point of slack (SQLite compares floats); callers decide exactly."""
+    spent, on_spent = value_of(S.id, "funds_spent")
+    reason, on_reason = value_of(S.id, "deviation_reason")
     stmt = (
-        select(P.no, P.name, P.unit, P.category, P.allocation, F.funds_spent, E.deviation_reason)
+        select(P.no, P.name, P.unit, P.category, P.allocation,
+               spent.value_money.label("funds_spent"),
+               reason.value_text.label("deviation_reason"))
         .select_from(S)
-        .join(F, F.submission_id == S.id)
-        .join(E, E.submission_id == S.id)
+        .join(spent, on_spent)
+        .outerjoin(reason, on_reason)
         .join(P, of_project())
         .where(*current(region, year, period), P.allocation > 0)
-        .where(F.funds_spent * 100 < (below + 1) * P.allocation)
+        .where(spent.value_money * 100 < (below + 1) * P.allocation)
         .order_by(P.no)
-    )
+    )  # fmt: skip
     return _rows(engine, stmt)
 
 
