@@ -53,6 +53,9 @@ class DocsRun:
     def __init__(self, name: str):
         self.name = name
         self.results: list[tuple[str, str, Any]] = []
+        # Suite name → (template fields, frame columns) it ran with: its Data Docs page shows
+        # the expectations generated for that year, not only the JSON's.
+        self.shapes: dict[str, tuple[Any, Any]] = {}
 
 
 def suite_path(name: str) -> Path:

@@ -87,13 +87,11 @@ def suite(name: str, fields: tuple[Field, ...] = (), columns: frozenset[str] | N
     return load_suite(name, fields=fields, columns=columns)
 
 
-def _register_for_docs(name: str) -> None:
-    """Data Docs render a suite's page from the context's suite store: a separate copy."""
-    suites = quiet_gx_context().suites
-    try:
-        suites.get(name)
-    except Exception:  # noqa: BLE001 - GX raises its own not-found errors, by version
-        suites.add(load_suite(name))
+def _register_for_docs(name: str, shape: tuple[Any, Any] = ((), None)) -> None:
+    """Data Docs render a suite's page from the context's suite store: a separate copy, as the
+    suite ran (with the year's generated expectations)."""
+    fields, columns = shape
+    quiet_gx_context().suites.add_or_update(load_suite(name, fields=fields, columns=columns))
 
 
 def _raised(info: Mapping[str, Any]) -> str | None:
@@ -176,6 +174,7 @@ def run_suite(
             first.results[failed[order]] = r  # the docs show the failing rows, not just "failed"
     if docs is not None:
         docs.results.append((name, batch.id, first))
+        docs.shapes[name] = how
     return sorted(failures, key=lambda f: f.order)
 
 
@@ -271,7 +270,7 @@ def build_data_docs(
     suites: list[ExpectationSuiteIdentifier] = []
     summaries = []
     for name, batch_id, result in run.results:
-        _register_for_docs(name)
+        _register_for_docs(name, run.shapes.get(name, ((), None)))
         suite_id = ExpectationSuiteIdentifier(name=name)
         key = ValidationResultIdentifier(
             expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=batch_id

@@ -675,6 +675,9 @@ def test_data_docs_show_the_runs_suites_and_results(ref: Reference, tmp_path: Pa
     assert len(pages) == 4
     critical = next(p for p in pages if "submission/critical" in p.as_posix())
     assert "funds_spent" in critical.read_text(encoding="utf-8")
+    # The suite's page lists the expectations generated from template_fields.csv too.
+    suite_page = tmp_path / "data_docs" / "expectations" / "submission" / "critical.html"
+    assert "satisfaction" in suite_page.read_text(encoding="utf-8")
 
 
 def test_the_run_has_a_chinese_summary_linking_to_the_details(
