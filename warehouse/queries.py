@@ -120,8 +120,10 @@ def weighted_mean(
     """SUM(field * weight) / SUM(weight) over the current submissions of plan projects that
     report both, rounded half-up to 4 places; None when the weights sum to 0. A field stored
     with a non-numeric kind is refused."""
-    kinds = select(V.field_key, V.kind).where(
-        V.region_code == region, V.year == year, V.field_key.in_((field, weight))
+    kinds = (
+        select(V.field_key, V.kind)
+        .join(S, S.id == V.submission_id)
+        .where(*current(region, year), V.field_key.in_((field, weight)))
     )
     for name, kind in _rows(engine, kinds.distinct()):
         if kind not in m.NUMBER_KINDS:

@@ -98,11 +98,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("submission_id", "field_key", name=op.f("pk_field_value")),
     )
-    op.create_index(
-        "ix_field_value_region_code_year_field_key",
-        "field_value",
-        ["region_code", "year", "field_key"],
-    )
     for table, column, kind, unit, cell in COLUMNS:
         value = (
             f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} THEN 1 ELSE 0 END"
@@ -182,5 +177,4 @@ def _plan_versions() -> None:
 def downgrade() -> None:
     op.drop_table("plan_project")
     op.drop_table("plan_version")
-    op.drop_index("ix_field_value_region_code_year_field_key", table_name="field_value")
     op.drop_table("field_value")
