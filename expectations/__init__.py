@@ -4,6 +4,11 @@ Each expectation's `meta` carries the rule id, the field key (or "*" and the fra
 lists the fields) and the Chinese message and fix templates; `render` fills them, here, so the
 reader (flows.workbook) and the gates (flows.validate) word a rule the same way. Importing this
 package is cheap; GX is imported only when a suite is loaded or run (expectations.runner).
+
+The per-field rules are not listed in the JSON: a suite's `generate` entry says which rule and
+wording each kind of template field gets, and `suite_data` expands it for the year's
+template_fields.csv (bounds, whole numbers, allowed values), so a field added or removed in a
+year's files has its rules, or none, with no edit here.
 """
 
 from __future__ import annotations

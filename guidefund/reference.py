@@ -601,6 +601,10 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
     for f in ref.fields:
         if f.kind not in KINDS:
             problems.append(f"template_fields.csv {f.key}: 未知类型 '{f.kind}'")
+        if f.kind == "grade" and not f.choices:
+            problems.append(
+                f"template_fields.csv {f.key}: 等级字段需要在 可选值 列写出可选等级（如 优、良、中、差）"
+            )
     for t in ref.targets:
         if t.rule not in RULES:
             problems.append(f"targets.csv {t.name}: 未知聚合规则 '{t.rule}'")
