@@ -115,8 +115,8 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
         "outliers": lambda: find_outliers(subs, ref, rules.outlier_fields,
                                           rules.outlier_min_peers, thresholds.outlier_factor, {}),
         "frame": lambda: submission_frame(subs, ref, outliers),
-        "critical": lambda: run_suite(frame, SUBMISSION_SUITE, params),
-        "warning": lambda: run_suite(frame, WARNING_SUITE, params),
+        "critical": lambda: run_suite(frame, SUBMISSION_SUITE, params, fields=ref.fields),
+        "warning": lambda: run_suite(frame, WARNING_SUITE, params, fields=ref.fields),
     }  # fmt: skip
     # Interleaved, so a burst of load on this shared machine hits every stage alike.
     times: dict[str, list[float]] = {name: [] for name in stages}
@@ -129,7 +129,7 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     t_bare, t_read, t_validate = m["bare"], m["read"], m["validate"]
     t_ours = t_read + t_validate
     found = validate_submissions(subs, ref, thresholds)
-    failures = run_suite(frame, WARNING_SUITE, params)
+    failures = run_suite(frame, WARNING_SUITE, params, fields=ref.fields)
 
     t_naive_sample, _ = timed(lambda: naive(paths[:n_naive], ref, params))
     t_naive = t_naive_sample / n_naive * n
@@ -171,7 +171,7 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     print(f"  outliers (medians, Decimal)            {m['outliers'] * ms:8.0f} ms")
     print(f"  submission frame (pandas)              {m['frame'] * ms:8.0f} ms")
     for name, key in ((SUBMISSION_SUITE, "critical"), (WARNING_SUITE, "warning")):
-        label = f"GX {name} ({len(suite_data(name)['expectations'])} exp.)"
+        label = f"GX {name} ({len(suite_data(name, ref.fields)['expectations'])} exp.)"
         extra = f"  ({len(failures)} failing, detail pass included)" if key == "warning" else ""
         print(f"  {label:<39}{m[key] * ms:8.0f} ms{extra}")
     print("not in read + validate")
@@ -192,7 +192,8 @@ def naive(paths: list[Path], ref: Any, params: dict[str, Any]) -> None:
     from guidefund.intake.workbook import parse_value
     from guidefund.records import Submission
 
-    suites = [load_suite(SUBMISSION_SUITE), load_suite(WARNING_SUITE)]
+    suites = [load_suite(SUBMISSION_SUITE, fields=ref.fields),
+              load_suite(WARNING_SUITE, fields=ref.fields)]  # fmt: skip
     batch_definition = _batch_definition("naive")
     detail = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]}
     for path in paths:

@@ -40,7 +40,13 @@ from guidefund.settings import PROJECT_ROOT  # noqa: E402
 from guidefund.warehouse import models as m  # noqa: E402
 from guidefund.warehouse.db import bulk_insert, make_engine, upgrade  # noqa: E402
 from guidefund.warehouse.dimensions import load_reference_data  # noqa: E402
-from guidefund.warehouse.load import FACTS, finish_run, load_batch, start_run  # noqa: E402
+from guidefund.warehouse.load import (  # noqa: E402
+    FACTS,
+    field_value_rows,
+    finish_run,
+    load_batch,
+    start_run,
+)
 
 POSTGRES = os.environ.get(
     "GUIDEFUND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -143,6 +149,8 @@ def naive(engine: Engine, ref: Reference, subs: list[Submission]) -> float:
                 fields = [c.name for c in model.__table__.columns if c.name not in m.FACT_KEYS]
                 session.add(model(submission_id=row.id, **key,
                                   **{f: sub.values.get(f) for f in fields}))  # fmt: skip
+            for value in field_value_rows(ref, [(sub, row.id)]):
+                session.add(m.FieldValue(**value))
             session.add(m.Receipt(**key, run_id=run_id, file_name=sub.file_name,
                                   sha256=sub.sha256, received_at=now, state=m.ACCEPTED,
                                   submission_id=row.id))  # fmt: skip

@@ -47,7 +47,8 @@ from guidefund.warehouse.queries import current_submissions  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FRESH_TIMEOUT_S = 60
-TABLES = ("project", "submission", "fund_execution", "indicator_contribution", "self_evaluation")
+TABLES = ("project", "submission", "field_value", "fund_execution", "indicator_contribution",
+          "self_evaluation")  # fmt: skip
 
 
 def peak_mib(fn: Callable[[], object]) -> float:

@@ -12,12 +12,13 @@ and asserts the same failures, row for row. An expectation type not listed here 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from guidefund.expectations import DocsRun, Failure, suite_data
+from guidefund.reference import Field
 
 ROW_KEY = "row_key"
 
@@ -88,11 +89,16 @@ EVALUATE: dict[str, Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]] = {
 
 
 def run_suite(
-    frame: pd.DataFrame, name: str, parameters: Mapping[str, Any], docs: DocsRun | None = None
+    frame: pd.DataFrame,
+    name: str,
+    parameters: Mapping[str, Any],
+    docs: DocsRun | None = None,
+    fields: Sequence[Field] = (),
 ) -> list[Failure]:
     """As expectations.runner.run_suite, for the expectation types above; no Data Docs."""
     failures = []
-    for order, e in enumerate(suite_data(name)["expectations"]):
+    expectations = suite_data(name, fields, frame.columns)["expectations"]
+    for order, e in enumerate(expectations):
         kwargs = {k: _resolve(v, parameters) for k, v in e["kwargs"].items()}
         unexpected = EVALUATE[e["type"]](frame, kwargs)
         keys = tuple(sorted(int(k) for k in frame.loc[unexpected.to_numpy(bool), ROW_KEY]))

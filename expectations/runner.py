@@ -13,7 +13,7 @@ Importing this module imports GX (~6 s): import it where validation runs, not at
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -45,6 +45,7 @@ from guidefund.expectations.summary import (
     summarise,
     write_runs_index,
 )
+from guidefund.reference import Field
 
 DATASOURCE = "guidefund"
 SITE = "guidefund"
@@ -78,20 +79,19 @@ def _batch_definition(asset: str) -> BatchDefinition:
     return datasource.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(asset)
 
 
-@cache
-def suite(name: str) -> Any:
-    """The suite from its JSON, as validated. It is not added to the context: GX validates a
-    registered suite ~2x slower (every expectation re-serialises its configuration)."""
-    return load_suite(name)
+@lru_cache(maxsize=16)
+def suite(name: str, fields: tuple[Field, ...] = (), columns: frozenset[str] | None = None) -> Any:
+    """The suite as it runs for a year's fields and a frame's columns (suite_data), as
+    validated. It is not added to the context: GX validates a registered suite ~2x slower
+    (every expectation re-serialises its configuration)."""
+    return load_suite(name, fields=fields, columns=columns)
 
 
-def _register_for_docs(name: str) -> None:
-    """Data Docs render a suite's page from the context's suite store: a separate copy."""
-    suites = quiet_gx_context().suites
-    try:
-        suites.get(name)
-    except Exception:  # noqa: BLE001 - GX raises its own not-found errors, by version
-        suites.add(load_suite(name))
+def _register_for_docs(name: str, shape: tuple[Any, Any] = ((), None)) -> None:
+    """Data Docs render a suite's page from the context's suite store: a separate copy, as the
+    suite ran (with the year's generated expectations)."""
+    fields, columns = shape
+    quiet_gx_context().suites.add_or_update(load_suite(name, fields=fields, columns=columns))
 
 
 def _raised(info: Mapping[str, Any]) -> str | None:
@@ -121,11 +121,13 @@ def _key(kind: str, kwargs: Mapping[str, Any]) -> tuple[object, ...]:
     return (kind, *columns, tuple(kwargs.get("column_list") or ()))
 
 
-@cache
-def positions(name: str) -> dict[tuple[object, ...], int]:
-    """Key → position of each expectation in the suite's JSON; two alike is a suite error."""
+@lru_cache(maxsize=16)
+def positions(
+    name: str, fields: tuple[Field, ...] = (), columns: frozenset[str] | None = None
+) -> dict[tuple[object, ...], int]:
+    """Key → position of each expectation in the suite as it runs; two alike is a suite error."""
     found: dict[tuple[object, ...], int] = {}
-    for i, e in enumerate(suite_data(name)["expectations"]):
+    for i, e in enumerate(suite_data(name, fields, columns)["expectations"]):
         key = _key(e["type"], e["kwargs"])
         if key in found:
             raise ValueError(f"{name}: expectations {found[key]} and {i} check the same thing")
@@ -133,32 +135,37 @@ def positions(name: str) -> dict[tuple[object, ...], int]:
     return found
 
 
-def _position(name: str, r: Any) -> int:
-    return positions(name)[_key(r.expectation_config.type, r.expectation_config.kwargs)]
-
-
 def run_suite(
     frame: pd.DataFrame,
     name: str,
     parameters: Mapping[str, Any],
     docs: DocsRun | None = None,
+    fields: Sequence[Field] = (),
 ) -> list[Failure]:
-    """Validate `frame` (with a `row_key` column) against suite `name` in one GX run, plus a
-    detail run of the failing expectations; [] when the batch passes. Failures are in the
-    suite's order."""
+    """Validate `frame` (with a `row_key` column) against suite `name` as it runs for the
+    year's template `fields` and the frame's columns, in one GX run, plus a detail run of the
+    failing expectations; [] when the batch passes. Failures are in the suite's order."""
     batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
     params = dict(parameters)
-    first = batch.validate(suite(name), result_format="BOOLEAN_ONLY", expectation_parameters=params)
+    how = (tuple(fields), frozenset(frame.columns))
+    at = positions(name, *how)
+
+    def position(r: Any) -> int:
+        return at[_key(r.expectation_config.type, r.expectation_config.kwargs)]
+
+    first = batch.validate(
+        suite(name, *how), result_format="BOOLEAN_ONLY", expectation_parameters=params
+    )
     _check_raised(name, first)
-    failed = {_position(name, r): i for i, r in enumerate(first.results) if not r.success}
+    failed = {position(r): i for i, r in enumerate(first.results) if not r.success}
     failures: list[Failure] = []
     if failed:
         only = sorted(failed)
-        detail = batch.validate(load_suite(name, only=only), result_format=_DETAIL,
+        detail = batch.validate(load_suite(name, only, *how), result_format=_DETAIL,
                                 expectation_parameters=params)  # fmt: skip
         _check_raised(name, detail)
         for r in detail.results:
-            order, config = _position(name, r), r.expectation_config
+            order, config = position(r), r.expectation_config
             rows = r.result.get("unexpected_index_list")
             if r.success or not rows:
                 raise RuntimeError(f"{name} {config.type}: failed without naming its rows")
@@ -167,6 +174,7 @@ def run_suite(
             first.results[failed[order]] = r  # the docs show the failing rows, not just "failed"
     if docs is not None:
         docs.results.append((name, batch.id, first))
+        docs.shapes[name] = how
     return sorted(failures, key=lambda f: f.order)
 
 
@@ -262,7 +270,7 @@ def build_data_docs(
     suites: list[ExpectationSuiteIdentifier] = []
     summaries = []
     for name, batch_id, result in run.results:
-        _register_for_docs(name)
+        _register_for_docs(name, run.shapes.get(name, ((), None)))
         suite_id = ExpectationSuiteIdentifier(name=name)
         key = ValidationResultIdentifier(
             expectation_suite_identifier=suite_id, run_id=run_id, batch_identifier=batch_id

@@ -41,6 +41,8 @@ class NightlySummary:
     rejected_files: dict[str, list[str]] = field(default_factory=dict)  # every finding, as a line
     region_code: str = ""
     consolidated_findings: list[str] = field(default_factory=list)
+    # What this run's plan.csv changed against the stored plan (a new plan version), as lines.
+    plan_changes: list[str] = field(default_factory=list)
     warnings: int = 0
     data_docs: str = ""
     new_alerts: int = 0
@@ -125,6 +127,7 @@ def nightly_consolidation(
             night.close()
         summary = _summary(night)
         summary.as_of, summary.calendar_note = day.isoformat(), no_calendar_note(ref)
+        summary.plan_changes = tasks.plan_changes(url, ref, run_id)
         later = SecondarySteps(
             f"文件已入库并归档（接收 {summary.accepted}，退回 {summary.rejected}），"
             "其余步骤下次运行时补做",

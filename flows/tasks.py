@@ -109,15 +109,29 @@ def check_disk(settings: Settings) -> None:
 @task(name="open-warehouse", timeout_seconds=within(300), **WAREHOUSE)
 @warehouse_step("打开仓库")
 def open_warehouse(url: str, ref: Reference, flow_name: str) -> int:
-    """Bring the schema to head (an empty database gets every table), store the reference, start a run."""
+    """Bring the schema to head (an empty database gets every table), start a run and store
+    the reference in one transaction (a plan that changed is recorded as this run's new
+    plan version)."""
     from guidefund.warehouse.db import upgrade
     from guidefund.warehouse.load import load_reference_data, start_run
 
     engine = engine_for(url)
     upgrade(engine)
     with engine.begin() as conn:
-        load_reference_data(conn, ref)
-    return start_run(engine, flow_name, ref.region_code, ref.year)
+        run_id = start_run(conn, flow_name, ref.region_code, ref.year)
+        load_reference_data(conn, ref, run_id)
+    return run_id
+
+
+@task(name="plan-changes", timeout_seconds=within(120), **WAREHOUSE)
+@warehouse_step("读取计划版本")
+def plan_changes(url: str, ref: Reference, run_id: int) -> list[str]:
+    """What the plan versions this run recorded changed, in words (empty: the plan is as
+    stored)."""
+    from guidefund.warehouse.dimensions import changes_recorded_by
+
+    changes = changes_recorded_by(engine_for(url), ref.region_code, ref.year, run_id)
+    return [line for change in changes for line in change.lines()]
 
 
 class PlanInvalid(ValueError):

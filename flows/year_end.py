@@ -42,6 +42,8 @@ class YearEnd:
     figures: Figures | None = None
     new_alerts: list[dict[str, Any]] = field(default_factory=list)
     as_of: date | None = None
+    # What this run's plan.csv changed against the stored plan (a new plan version), as lines.
+    plan_changes: list[str] = field(default_factory=list)
     # One line per secondary step that failed, saying what happens next.
     problems: list[str] = field(default_factory=list)
 
@@ -100,6 +102,7 @@ def year_end_aggregation(
     url, period = settings.database_url, str(ref.year)
     run_id = tasks.open_warehouse(url, ref, "year-end-aggregation")
     try:
+        changed = tasks.plan_changes(url, ref, run_id)
         checkpoint("计算年度指标")
         fig = replace(figures_task(url, ref, settings, period), as_of=day)
         checkpoint("保存指标结果")
@@ -143,5 +146,6 @@ def year_end_aggregation(
     )
     later.run("发送预警", lambda: tasks.notify_new_alerts(settings, run_id), None, "{}")
     return YearEnd(
-        ref.year, fig.results, fig.budget, files, fig.scores, fig, new or [], day, later.lines
-    )
+        ref.year, fig.results, fig.budget, files, fig.scores, fig, new or [], day, changed,
+        later.lines,
+    )  # fmt: skip

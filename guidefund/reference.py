@@ -114,6 +114,7 @@ class Field:
     upper: Decimal | None
     unit: str
     hint: str
+    choices: tuple[str, ...] = ()  # 可选值 (optional column): the only values accepted
 
 
 @dataclass(frozen=True)
@@ -431,9 +432,12 @@ def closed_year(reference_dir: Path, region: str, today: date) -> int:
 
 def load_reference(reference_dir: Path, year: int, region: str = "") -> Reference:
     """Read <root>/<region>/<year>/ (or the older <root>/<year>/) and check it; raise
-    ReferenceError listing every problem."""
+    ReferenceError listing every problem.
+
+    Read once per process while its files stay as they are: an edited file (a plan amendment
+    while `guidefund serve` runs) is read afresh."""
     year_dir = year_dir_for(reference_dir, year, region)
-    ref = _load(year_dir, year)
+    ref = _load(year_dir, year, _stamp(year_dir))
     named = year_dir.parent.name  # the region's folder, or the root in the older layout
     if year_dir.parent != reference_dir.resolve() and named != ref.region_code:
         raise ReferenceError(
@@ -446,8 +450,16 @@ def load_reference(reference_dir: Path, year: int, region: str = "") -> Referenc
     return ref
 
 
+def _stamp(year_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """Each file's name, size and modification time: what says the files changed."""
+    if not year_dir.is_dir():
+        return ()
+    found = (p for p in year_dir.iterdir() if p.is_file())
+    return tuple(sorted((p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in found))
+
+
 @lru_cache(maxsize=8)
-def _load(year_dir: Path, year: int) -> Reference:
+def _load(year_dir: Path, year: int, _stamp: tuple[tuple[str, int, int], ...] = ()) -> Reference:
     if not year_dir.is_dir():
         raise ReferenceError(year_dir, [f"没有 {year} 年度的参考数据目录"])
     files = _Files(year_dir)
@@ -511,6 +523,7 @@ def _load(year_dir: Path, year: int) -> Reference:
             upper=r.opt_dec("上限"),
             unit=r["单位"],
             hint=r["填报要求"],
+            choices=tuple(filter(None, (c.strip() for c in r["可选值"].split("、")))),
         )
         for r in files.rows("template_fields.csv", FIELD_COLUMNS)
     )
@@ -783,6 +796,10 @@ def check_reference(ref: Reference, units: dict[str, str]) -> list[str]:
     for f in ref.fields:
         if f.kind not in KINDS:
             problems.append(f"template_fields.csv {f.key}: 未知类型 '{f.kind}'")
+        if f.kind == "grade" and not f.choices:
+            problems.append(
+                f"template_fields.csv {f.key}: 等级字段需要在 可选值 列写出可选等级（如 优、良、中、差）"
+            )
     for t in ref.targets:
         if t.rule not in RULES:
             problems.append(f"targets.csv {t.name}: 未知聚合规则 '{t.rule}'")

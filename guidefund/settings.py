@@ -185,7 +185,9 @@ class Settings(BaseSettings):
         description="An uploaded file larger than this is refused with 413 before the rest of the request is read.",
     )
     portal_max_files: int = Field(
-        20, ge=1, description="Files one upload may carry (the request body is limited to this many times portal_max_file_mb)."
+        20,
+        ge=1,
+        description="Files one upload may carry (the request body is limited to this many times portal_max_file_mb).",
     )
     portal_throttle_failures: int = Field(
         10,

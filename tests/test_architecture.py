@@ -42,7 +42,16 @@ def modules() -> dict[str, Path]:
 
 def room(module: str) -> str:
     parts = [*module.split("."), ""]
-    if parts[1] in ("cli", "flows", "portal", "reports", "evaluate", "intake", "warehouse", "expectations"):
+    if parts[1] in (
+        "cli",
+        "flows",
+        "portal",
+        "reports",
+        "evaluate",
+        "intake",
+        "warehouse",
+        "expectations",
+    ):
         return parts[1]
     return "reports" if parts[1] == "notify" else "bottom"
 

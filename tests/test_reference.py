@@ -110,3 +110,24 @@ def test_a_plan_row_that_breaks_its_subtotal_is_refused(tmp_path: Path) -> None:
 def test_a_missing_year_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReferenceError, match="没有 2031 年度的参考数据目录"):
         load_reference(tmp_path, 2031)
+
+
+def test_a_grade_field_without_allowed_values_is_refused(tmp_path: Path) -> None:
+    """The allowed 自评等级 are data (template_fields.csv 可选值): a year that leaves them out is
+    told so, instead of accepting any grade."""
+    root = _copy(tmp_path)
+    fields = root / "2024" / "template_fields.csv"
+    text = fields.read_text(encoding="utf-8-sig")
+    fields.write_text(text.replace(",优、良、中、差", ","), encoding="utf-8")
+
+    with pytest.raises(ReferenceError) as err:
+        load_reference(root, 2024)
+
+    assert err.value.problems == [
+        "template_fields.csv self_grade: 等级字段需要在 可选值 列写出可选等级（如 优、良、中、差）"
+    ]
+
+
+def test_allowed_values_are_read_from_template_fields(ref: Reference) -> None:
+    assert ref.field("self_grade").choices == ("优", "良", "中", "差")
+    assert ref.field("satisfaction").choices == ()

@@ -21,6 +21,7 @@ from guidefund.expectations import (
     SUBMISSION_SUITE,
     WARNING_SUITE,
     DocsRun,
+    _stored,
     load_suite,
     suite_data,
 )
@@ -85,13 +86,14 @@ def test_the_factory_fills_every_template_field(ref: Reference) -> None:
 
 def test_suites_load_with_every_expectation(ref: Reference) -> None:
     for name in SUITES:
-        assert len(load_suite(name).expectations) == len(suite_data(name)["expectations"])
+        expected = suite_data(name, ref.fields)["expectations"]
+        assert len(load_suite(name, fields=ref.fields).expectations) == len(expected)
 
 
 def test_every_expectation_says_rule_field_message_fix_and_its_severity(ref: Reference) -> None:
     keys = {f.key for f in ref.fields}
     for name in SUITES:
-        for e in suite_data(name)["expectations"]:
+        for e in suite_data(name, ref.fields)["expectations"]:
             meta = e["meta"]
             assert meta["rule"] and meta["message"] and meta["fix"], e
             assert meta["field"] in keys or (meta["field"] == "*" and meta["fields_column"]), e
@@ -99,19 +101,23 @@ def test_every_expectation_says_rule_field_message_fix_and_its_severity(ref: Ref
 
 
 def test_submission_messages_use_only_known_placeholders(ref: Reference) -> None:
-    context = {"label", "value", "unit", "sheet", "cell", "year", "plan", "allowed"}
+    context = {"label", "value", "unit", "sheet", "cell", "year", "plan", "allowed", "lower",
+               "upper"}  # fmt: skip
     warnings = {"threshold", "ratio", "base", "minimum", "comparison"}
     known = {f.key for f in ref.fields} | context | warnings | {f"plan_{k}" for k in PLAN_ATTRS}
     for name in (SUBMISSION_SUITE, WARNING_SUITE):
-        for e in suite_data(name)["expectations"]:
-            used = placeholders(e["meta"]["message"]) | placeholders(e["meta"]["fix"])
-            assert used <= known, e["meta"]
+        spec = suite_data(name)["expectations"] + suite_data(name, ref.fields)["expectations"]
+        generate = [g for g in _stored(name)["expectations"] if "generate" in g]
+        metas = [e["meta"] for e in spec] + [g["other_bounds"]["meta"] for g in generate]
+        for meta in metas:
+            used = placeholders(meta["message"]) | placeholders(meta["fix"])
+            assert used <= known, meta
 
 
 def test_the_submission_suite_covers_the_template(ref: Reference) -> None:
     """Required, non-negative and 0–100 rules match template_fields.csv field for field."""
     by_rule: dict[str, dict[str, dict[str, Any]]] = {}
-    for e in suite_data(SUBMISSION_SUITE)["expectations"]:
+    for e in suite_data(SUBMISSION_SUITE, ref.fields)["expectations"]:
         by_rule.setdefault(e["meta"]["rule"], {})[e["meta"]["field"]] = e["kwargs"]
     assert by_rule["required"] == {"*": {"column": "missing_required"}}
     empty = Submission(Path("empty.xlsx"), "0" * 64)
@@ -691,6 +697,9 @@ def test_data_docs_show_the_runs_suites_and_results(ref: Reference, tmp_path: Pa
     assert len(pages) == 4
     critical = next(p for p in pages if "submission/critical" in p.as_posix())
     assert "funds_spent" in critical.read_text(encoding="utf-8")
+    # The suite's page lists the expectations generated from template_fields.csv too.
+    suite_page = tmp_path / "data_docs" / "expectations" / "submission" / "critical.html"
+    assert "satisfaction" in suite_page.read_text(encoding="utf-8")
 
 
 def test_the_run_has_a_chinese_summary_linking_to_the_details(

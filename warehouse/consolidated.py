@@ -20,8 +20,9 @@ from sqlalchemy.orm import aliased
 
 from guidefund.reference import Reference
 from guidefund.warehouse import models as m
+from guidefund.warehouse.queries import value_of
 
-S, P, D, F, R = m.Submission, m.Project, m.Direction, m.FundExecution, m.Receipt
+S, P, D, R = m.Submission, m.Project, m.Direction, m.Receipt
 ANNUAL = "annual"
 SUBMITTED, REJECTED, MISSING = "submitted", "rejected", "missing"
 PROJECT_STATES = (SUBMITTED, REJECTED, MISSING)
@@ -61,6 +62,8 @@ def _project_states_stmt(region: str | None, year: int | None, period: str) -> A
         .subquery()
     )
     cur, rej = aliased(S), aliased(S)
+    received, on_received = value_of(cur.id, "funds_received")
+    spent, on_spent = value_of(cur.id, "funds_spent")
     state = case(
         (stats.c.current_id.is_not(None), SUBMITTED),
         (stats.c.rejected > 0, REJECTED),
@@ -81,8 +84,8 @@ def _project_states_stmt(region: str | None, year: int | None, period: str) -> A
             func.coalesce(stats.c.rejected, 0).label("rejected_files"),
             func.coalesce(cur.file_name, rej.file_name).label("file_name"),
             func.coalesce(cur.received_at, rej.received_at).label("received_at"),
-            F.funds_received,
-            F.funds_spent,
+            received.value_money.label("funds_received"),
+            spent.value_money.label("funds_spent"),
         )
         .outerjoin(
             stats,
@@ -92,7 +95,8 @@ def _project_states_stmt(region: str | None, year: int | None, period: str) -> A
         )
         .outerjoin(cur, cur.id == stats.c.current_id)
         .outerjoin(rej, rej.id == stats.c.last_rejected_id)
-        .outerjoin(F, F.submission_id == cur.id)
+        .outerjoin(received, on_received)
+        .outerjoin(spent, on_spent)
         .where(*_scope(P, region, year))
     )
 
@@ -146,18 +150,23 @@ def direction_totals(
         .group_by(P.region_code, P.year, P.category)
         .subquery()
     )
+    allocation, on_allocation = value_of(S.id, "allocation")
+    received, on_received = value_of(S.id, "funds_received")
+    spent, on_spent = value_of(S.id, "funds_spent")
     submitted = (
         select(
             P.region_code,
             P.year,
             P.category,
             func.count().label("submitted"),
-            func.sum(F.allocation).label("submitted_allocation"),
-            func.sum(F.funds_received).label("funds_received"),
-            func.sum(F.funds_spent).label("funds_spent"),
+            func.sum(allocation.value_money).label("submitted_allocation"),
+            func.sum(received.value_money).label("funds_received"),
+            func.sum(spent.value_money).label("funds_spent"),
         )
         .select_from(S)
-        .join(F, F.submission_id == S.id)
+        .outerjoin(allocation, on_allocation)
+        .outerjoin(received, on_received)
+        .outerjoin(spent, on_spent)
         .join(P, (P.region_code == S.region_code) & (P.year == S.year) & (P.no == S.project_no))
         .where(S.state == m.ACCEPTED, *_scope(S, region, year), *_period(period))
         .group_by(P.region_code, P.year, P.category)

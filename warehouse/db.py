@@ -162,8 +162,29 @@ def bulk_insert(
     t: Table = table if isinstance(table, Table) else table.__table__  # type: ignore[assignment]
     if conn.dialect.name == "postgresql":
         _copy(conn, t, rows)
+    elif conn.dialect.name == "sqlite":
+        _executemany(conn, t, rows)
     else:
         conn.execute(insert(t), list(rows))
+
+
+def _executemany(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One executemany of plain tuples, each value through its column type's own bind processor
+    (Decimal → float, dates → text): what insert(table) does, without building a parameter
+    dictionary per row, which took half of a 150,000-row load."""
+    columns = list(rows[0])
+    convert = [table.c[c].type._cached_bind_processor(conn.dialect) for c in columns]
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    sql = (f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} ({names})"
+           f" VALUES ({', '.join('?' for _ in columns)})")  # fmt: skip
+    params = [
+        tuple(
+            value if f is None or value is None else f(value)
+            for f, value in zip(convert, (row[c] for c in columns), strict=True)
+        )
+        for row in rows
+    ]
+    conn.exec_driver_sql(sql, params)
 
 
 def _copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -69,17 +69,23 @@ def _now() -> datetime:
 
 
 def start_run(
-    engine: Engine, flow_name: str, region_code: str | None = None, year: int | None = None
+    engine: Engine | Connection,
+    flow_name: str,
+    region_code: str | None = None,
+    year: int | None = None,
 ) -> int:
-    """Record a run of a region and year as started (status 'running'); return its id."""
+    """Record a run of a region and year as started (status 'running'); return its id. Given a
+    connection, in its transaction."""
+    stmt = insert(m.Run).values(
+        flow_name=flow_name,
+        region_code=region_code,
+        year=year,
+        started_at=_now(),
+        status="running",
+    )
+    if isinstance(engine, Connection):
+        return int(engine.execute(stmt.returning(m.Run.id)).scalar_one())
     with engine.begin() as conn:
-        stmt = insert(m.Run).values(
-            flow_name=flow_name,
-            region_code=region_code,
-            year=year,
-            started_at=_now(),
-            status="running",
-        )
         return int(conn.execute(stmt.returning(m.Run.id)).scalar_one())
 
 
@@ -196,7 +202,13 @@ def load_batch(
             )
         )
     refresh_statistics(
-        engine, [m.Submission.__table__, *(t.__table__ for t in FACTS), m.Receipt.__table__]
+        engine,
+        [
+            m.Submission.__table__,
+            m.FieldValue.__table__,
+            *(t.__table__ for t in FACTS),
+            m.Receipt.__table__,
+        ],  # fmt: skip
     )
     return _outcome(received, before, {r["file_name"]: r["state"] for r in receipts}, superseded)
 
@@ -368,6 +380,7 @@ def _insert_facts(
     if not subs:
         return
     where = {"region_code": ref.region_code, "year": ref.year}
+    bulk_insert(conn, m.FieldValue, field_value_rows(ref, subs))
     for model in FACTS:
         fields = [c.name for c in model.__table__.columns if c.name not in m.FACT_KEYS]
         rows = [
@@ -375,6 +388,38 @@ def _insert_facts(
             for sub, i in subs
         ]
         bulk_insert(conn, model, rows)
+
+
+def field_value_rows(
+    ref: Reference, subs: Sequence[tuple[records.Submission, int | None]]
+) -> list[dict[str, Any]]:
+    """One field_value row per submission per field of the year's template (template_fields.csv)
+    other than the submission's own keys: the value in its kind's column, its unit and cell.
+    A field the file left blank is stored empty, so every field of the year is present."""
+    fields = [f for f in ref.fields if f.key not in m.ON_SUBMISSION]
+    rows = []
+    for sub, i in subs:
+        for f in fields:
+            row: dict[str, Any] = dict.fromkeys(_VALUE_COLUMNS)
+            value = sub.values.get(f.key)
+            if value is not None:
+                row[m.VALUE_COLUMNS[f.kind]] = _typed(f.kind, value)
+            row |= {"submission_id": i, "region_code": ref.region_code, "year": ref.year,
+                    "field_key": f.key, "kind": f.kind, "unit": f.unit or None,
+                    "cell": sub.cells.get(f.key) or f"{f.sheet}!{f.cell}"}  # fmt: skip
+            rows.append(row)
+    return rows
+
+
+_VALUE_COLUMNS = tuple(dict.fromkeys(m.VALUE_COLUMNS.values()))
+
+
+def _typed(kind: str, value: records.Value) -> records.Value:
+    if kind in ("int", "yesno"):
+        return int(value)  # type: ignore[arg-type]  # 是 counts 1, 否 0
+    if kind in ("text", "grade", "period"):
+        return str(value)
+    return value
 
 
 def _insert_findings(

@@ -109,7 +109,8 @@ class Unit(Base):
 
 
 class Project(Base):
-    """One row per region per year per plan project (序号), as the allocation plan states it."""
+    """One row per region per year per plan project (序号) of the current plan version (a project
+    an amendment removed is no longer here; every version is kept in plan_project)."""
 
     __tablename__ = "project"
     __table_args__ = (
@@ -124,6 +125,49 @@ class Project(Base):
     no: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     unit: Mapped[str] = mapped_column(ForeignKey("unit.name"))
+    category: Mapped[str] = mapped_column(String(100))
+    project_type: Mapped[str] = mapped_column(String(20))
+    support_mode: Mapped[str] = mapped_column(String(20))
+    allocation: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class PlanVersion(Base):
+    """One row per region per year per version of its allocation plan (资金安排计划): the first
+    plan loaded is version 1; each plan.csv that differs from the current version (a 调整:
+    projects added, removed, or changed) records the next. `project` holds the current
+    version's projects, `plan_project` every version's."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (_year_fk("plan_version"),)
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))  # the run that loaded it
+    projects: Mapped[int] = mapped_column(Integer)
+    allocation: Mapped[Decimal] = mapped_column(MONEY)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+
+
+class PlanProject(Base):
+    """One row per region per year per plan version per project, as that version states it."""
+
+    __tablename__ = "plan_project"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["region_code", "year", "version"],
+            ["plan_version.region_code", "plan_version.year", "plan_version.version"],
+            name="fk_plan_project_plan_version",
+        ),
+    )
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(100))
     project_type: Mapped[str] = mapped_column(String(20))
     support_mode: Mapped[str] = mapped_column(String(20))
@@ -282,6 +326,11 @@ def _year() -> Mapped[int]:
     return mapped_column(Integer)
 
 
+# The three fixed fact tables below hold the 2024 template's fields as columns. Since revision
+# 0004 every value is in field_value and every query reads it there; these are still written,
+# as a compatibility copy for SQL written against them outside guidefund.
+
+
 class FundExecution(Base):
     """One row per stored accepted submission (current or superseded): its 资金情况 figures."""
 
@@ -334,6 +383,48 @@ class SelfEvaluation(Base):
     contact: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(50))
     filled_date: Mapped[date | None] = mapped_column(Date)
+
+
+# How each kind of template_fields.csv (类型) is stored in field_value: one typed column per
+# kind, the others empty. 是/否 is a count of 1 or 0, so that a sum counts the 是 answers.
+VALUE_COLUMNS = {
+    "money": "value_money",
+    "int": "value_count",
+    "yesno": "value_count",
+    "pct": "value_rate",
+    "date": "value_date",
+    "text": "value_text",
+    "grade": "value_text",
+    "period": "value_text",
+}
+# Fields kept on the submission row itself (its keys), not as field values.
+ON_SUBMISSION = ("template_version", "project_no", "period")
+SUMMED_KINDS = ("money", "int", "yesno")  # a pct is averaged (weighted_mean), never summed
+NUMBER_KINDS = ("money", "int", "yesno", "pct")
+
+
+class FieldValue(Base):
+    """One row per stored accepted submission (current or superseded) per template field
+    (template_fields.csv 键) it was read with: the value in the column of its kind, its unit
+    and the cell it came from. The template of the year decides which fields exist: a field
+    added in a year's files is stored and aggregated without a new column or migration."""
+
+    __tablename__ = "field_value"
+    # No index besides the key: every query reaches field values from current submissions
+    # (submission_id first), and a second index cost a quarter of a bulk load's time.
+    __table_args__ = (_year_fk("field_value"),)
+    submission_id: Mapped[int] = _submission_pk()
+    field_key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    region_code: Mapped[str] = _region()
+    year: Mapped[int] = _year()
+    kind: Mapped[str] = mapped_column(String(10))
+    value_money: Mapped[Decimal | None] = mapped_column(MONEY)
+    value_count: Mapped[int | None] = mapped_column(Integer)
+    value_rate: Mapped[Decimal | None] = mapped_column(PERCENT)
+    value_text: Mapped[str | None] = mapped_column(Text)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    unit: Mapped[str | None] = mapped_column(String(20))
+    cell: Mapped[str | None] = mapped_column(String(60))  # 工作表!单元格, e.g. 资金情况!C5
 
 
 class Finding(Base):

@@ -87,6 +87,8 @@ def print_summary(summary: Mapping[str, Any], as_json: bool) -> None:
             f"，{label} {summary.get(k, 0)}" for k, label in _NOT_RECEIVED.items() if summary.get(k)
         )
     )
+    for line in summary.get("plan_changes", []):
+        print(f"  {line}")
     if summary.get("recovered"):
         print(f"  已完成上次中断运行的归档：{summary['recovered']} 个文件")
     outcomes = summary.get("outcomes", {})

@@ -50,6 +50,8 @@ def cmd_year_end(args: argparse.Namespace) -> int:
     )
     for path in done.files:
         print(f"已写出 {path}")
+    for line in done.plan_changes:
+        print(line)
     print_problems(done.problems)
     return EXIT_ATTENTION if missing or done.problems else EXIT_OK
 

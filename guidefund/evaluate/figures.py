@@ -48,7 +48,8 @@ def consolidate(
 
     `scale` multiplies every sum before the rules apply (a month's year-to-date figures
     projected to the year); ratios and means are unaffected by it, plan counts too."""
-    sums = field_totals(engine, ref.region_code, ref.year, period)
+    kinds = {f.key: f.kind for f in ref.fields}
+    sums = field_totals(engine, ref.region_code, ref.year, period, kinds)
     means: dict[str, Decimal] = {}
     for t in ref.targets:
         if t.rule in ("weighted_mean", "qualitative"):

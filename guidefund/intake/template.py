@@ -176,8 +176,9 @@ def _validation(f: Field, ref: Reference) -> DataValidation | None:
     )
     if f.kind == "yesno":
         return DataValidation(type="list", formula1=f'"{YES},{NO}"', **prompt)
-    if f.kind == "grade":
-        return DataValidation(type="list", formula1=f'"{",".join(GRADES)}"', **prompt)
+    if f.choices or f.kind == "grade":
+        choices = f.choices or GRADES
+        return DataValidation(type="list", formula1=f'"{",".join(choices)}"', **prompt)
     if f.kind == "period":
         return DataValidation(
             type="list", formula1=f'"{",".join(period_choices(ref.year))}"', **prompt

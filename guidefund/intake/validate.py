@@ -51,16 +51,24 @@ from guidefund.reference import (
 
 __all__ = ["placeholders", "quiet_gx_context", "text"]  # re-exported for callers and tests
 
-Evaluator = Callable[[pd.DataFrame, str, Mapping[str, Any], DocsRun | None], list[Failure]]
+# (frame, suite, parameters, docs, the year's template fields) → failures
+Evaluator = Callable[
+    [pd.DataFrame, str, Mapping[str, Any], DocsRun | None, Sequence[Field]], list[Failure]
+]
 
 
 def run_suite(
-    frame: pd.DataFrame, name: str, parameters: Mapping[str, Any], docs: DocsRun | None = None
+    frame: pd.DataFrame,
+    name: str,
+    parameters: Mapping[str, Any],
+    docs: DocsRun | None = None,
+    fields: Sequence[Field] = (),
 ) -> list[Failure]:
-    """One Great Expectations run of suite `name` (GX is imported on first use, ~6 s)."""
+    """One Great Expectations run of suite `name`, with the per-field expectations of `fields`
+    (GX is imported on first use, ~6 s)."""
     from guidefund.expectations.runner import run_suite as gx_run_suite
 
-    return gx_run_suite(frame, name, parameters, docs)
+    return gx_run_suite(frame, name, parameters, docs, fields)
 
 
 def quiet_gx_context() -> Any:
@@ -205,6 +213,10 @@ class _Batch:
     outliers: Mapping[tuple[int, str], Outlier]
 
 
+def _bound(value: object) -> str:
+    return "" if value is None else text(Decimal(str(value)))
+
+
 def _submission_finding(
     sub: Submission, key: int, f: Field, failure: Failure, severity: str, b: _Batch
 ) -> Finding:
@@ -219,7 +231,8 @@ def _submission_finding(
         plan=context.get(f"plan_{f.key}", EMPTY), allowed=_allowed(failure.kwargs, b.parameters),
         threshold=text(b.thresholds.satisfaction_warn_below_pct),
         ratio=text(b.rules.self_raised_ratio), base=text(sub.values.get(b.rules.ratio_base)),
-        minimum=text(_minimum(sub, b.rules)),
+        minimum=text(_minimum(sub, b.rules)), lower=_bound(failure.kwargs.get("min_value")),
+        upper=_bound(failure.kwargs.get("max_value")),
     )  # fmt: skip
     outlier = b.outliers.get((key, f.key))
     if outlier is not None:
@@ -278,7 +291,7 @@ def validate_submissions(
         frame = submission_frame(batch, ref, outliers)
         covered = [_covered(s, ref) for s in batch]
         for suite, severity in ((SUBMISSION_SUITE, CRITICAL), (WARNING_SUITE, WARNING)):
-            for failure in (evaluate or run_suite)(frame, suite, b.parameters, docs):
+            for failure in (evaluate or run_suite)(frame, suite, b.parameters, docs, ref.fields):
                 for j in failure.row_keys:
                     keys = _failure_fields(failure, frame, j)
                     for key in keys:

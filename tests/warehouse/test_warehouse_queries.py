@@ -97,9 +97,15 @@ def test_field_totals_sum_current_versions_of_the_period_and_count_yes_answers(
     assert all(isinstance(v, Decimal) for v in totals.values())
 
 
-def test_field_totals_of_a_period_without_submissions_are_zero(warehouse: Engine) -> None:
-    totals = field_totals(warehouse, REGION, YEAR, "2024-03")
+def test_field_totals_of_a_period_without_submissions_are_zero_for_every_summed_field(
+    warehouse: Engine, ref: Reference
+) -> None:
+    kinds = {f.key: f.kind for f in ref.fields}
 
+    totals = field_totals(warehouse, REGION, YEAR, "2024-03", kinds)
+
+    summed = {k for k, kind in kinds.items() if kind in ("money", "int", "yesno")} - {"project_no"}
+    assert set(totals) == summed
     assert set(totals.values()) == {Decimal(0)}
 
 
@@ -138,9 +144,11 @@ def test_weighted_mean_rounds_half_up_to_four_places(
     assert weighted_mean(warehouse, REGION, YEAR, "2024", "capability") == Decimal("80.0001")
 
 
-def test_weighted_mean_without_weight_is_none_and_unknown_fields_are_refused(
-    warehouse: Engine,
+def test_weighted_mean_without_weight_is_none_and_text_fields_are_refused(
+    warehouse: Engine, ref: Reference, make_submission
 ) -> None:
+    _load(warehouse, ref, [make_submission(97, satisfaction=Decimal("10"))])  # allocation 0
+
     assert weighted_mean(warehouse, REGION, YEAR, "2024", "satisfaction") is None
     with pytest.raises(ValueError, match="contact"):
         weighted_mean(warehouse, REGION, YEAR, "2024", "contact")

@@ -73,7 +73,11 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('nightly', 'reminder')", name=op.f("ck_unit_mail_kind")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_mail")),
         sa.UniqueConstraint(
-            "region_code", "year", "unit", "item", name=op.f("uq_unit_mail_region_code_year_unit_item")
+            "region_code",
+            "year",
+            "unit",
+            "item",
+            name=op.f("uq_unit_mail_region_code_year_unit_item"),
         ),
     )
 
