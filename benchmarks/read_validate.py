@@ -80,7 +80,7 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
     t_import, _ = timed(lambda: __import__("guidefund.intake.validate"))
     from guidefund.expectations import SUBMISSION_SUITE, WARNING_SUITE, suite_data
     from guidefund.expectations.runner import build_data_docs, run_suite
-    from guidefund.intake.outliers import Thresholds, find_outliers, load_warning_rules
+    from guidefund.intake.outliers import Thresholds, find_outliers
     from guidefund.intake.validate import (
         quiet_gx_context,
         submission_frame,
@@ -90,7 +90,7 @@ def run(tmp: Path, n: int, n_naive: int, repeat: int) -> None:
 
     quiet_gx_context()
     thresholds = Thresholds.of(settings)
-    rules = load_warning_rules(ref.year_dir)
+    rules = ref.warning_rules
     params = submission_parameters(ref, thresholds)
     data_sheets = list(dict.fromkeys(f.sheet for f in ref.fields))
     blobs = [(p, p.read_bytes()) for p in paths]  # also warms the page cache for everyone
