@@ -21,6 +21,7 @@ from guidefund.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_as_of,
+    add_scope,
     describe,
     reference_for,
     settings_from,
@@ -94,7 +95,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("alerts", "列出未关闭的预警（执行进度慢、预计难以完成的指标、逾期未报等）", cmd_alerts)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--period", metavar="报告期", help="只列这一报告期，如 2024-06 或 2024（年度）")
     p.add_argument("--json", action="store_true", help="以 JSON 打印（供脚本使用）")
     add_as_of(p)

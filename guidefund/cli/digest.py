@@ -15,6 +15,7 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_OK,
     add_as_of,
+    add_scope,
     as_of_from,
     describe,
     reference_for,
@@ -44,7 +45,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("digest", "立即发送未关闭预警摘要（每周摘要）", cmd_digest)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--days", type=int, default=7, metavar="天数",
                    help="最近多少天首次出现的预警标为新增（默认 7）")  # fmt: skip
     add_as_of(p)

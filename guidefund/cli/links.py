@@ -12,6 +12,7 @@ from guidefund.cli.common import (
     EXIT_ATTENTION,
     EXIT_FAILED,
     EXIT_OK,
+    add_scope,
     describe,
     reference_for,
     settings_from,
@@ -73,7 +74,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 def register(add: Callable[..., Any]) -> None:
     """Add `links` to the `guidefund` parser."""
     p = add("links", "生成各申报单位上传填报文件的专用链接（及科技厅总览链接）", cmd_links)
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--base-url", metavar="网址", help="网页对外的地址，如 https://tb.example.cn")
     p.add_argument("--out", metavar="文件", help="输出文件：.csv（UTF-8，带 BOM）或 .xlsx")
     p.add_argument("--rotate", action="store_true", help="停用现有链接，为每个单位生成新链接")

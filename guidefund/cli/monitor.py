@@ -20,6 +20,7 @@ from guidefund.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     add_as_of,
+    add_scope,
     as_of_from,
     describe,
     reference_for,
@@ -79,7 +80,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add(
         "monitor", "写出某报告期的运行监控表（执行进度、指标预计完成情况、未报送项目）", cmd_monitor
     )
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument("--period", metavar="报告期", help="报告期，如 2024-06（默认：年度报告）")
     p.add_argument("--out", metavar="文件夹", help="写到这个文件夹（默认：<工作目录>/reports）")
     add_as_of(p)

@@ -10,6 +10,7 @@ from typing import Any
 from guidefund.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    add_scope,
     describe,
     quiet_libraries,
     reference_for,
@@ -88,7 +89,7 @@ def register(add: Callable[..., Any]) -> None:
         help="监听地址（默认 127.0.0.1，只本机可访问）",
     )
     p.add_argument("--port", type=int, default=8000, metavar="端口", help="监听端口（默认 8000）")
-    p.add_argument("--year", type=int, metavar="年度", help="计划年度（默认：GUIDEFUND_YEAR）")
+    add_scope(p)
     p.add_argument(
         "--forwarded-allow-ips", default="127.0.0.1", metavar="地址",
         help="信任其 X-Forwarded-For 的反向代理地址（默认 127.0.0.1），用于按客户端限制错误链接的尝试次数",
