@@ -57,7 +57,7 @@ def _total(files: list[Path], cell: str) -> Decimal:
 
 def _selfeval_actual(reports: Path, indicator: str) -> str | None:
     """The 全年实际完成值 the written 自评表 shows for `indicator` (None: no such row)."""
-    ws = load_workbook(reports / f"自评表_{YEAR}.xlsx")["区域绩效目标自评表"]
+    ws = load_workbook(reports / f"自评表_新疆_{YEAR}.xlsx")["区域绩效目标自评表"]
     for row in ws.iter_rows(values_only=True):
         if row[3] == indicator:
             return str(row[5])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import shutil
 import signal
 import socket
@@ -204,7 +205,10 @@ def test_postgresql_down_when_the_run_starts_and_back_within_the_budget_costs_a_
     assert done.code == baseline.code
     waits = [line for line in done.err_lines if line.startswith("数据库暂时无法使用（打开仓库）")]
     assert 2 <= len(waits) == len(done.err_lines) <= 6
-    assert done.out.startswith(f"汇总运行 #1：收到 {FILES + 1} 个文件，接收 {FILES}，退回 1")
+    assert re.match(
+        rf"汇总运行 #1（截至 [0-9-]{{10}}）：收到 {FILES + 1} 个文件，接收 {FILES}，退回 1，",
+        done.out,
+    )
     assert filed(case) == baseline.places
     assert h.warehouse(case.url) == baseline.warehouse
     assert h.survivors(done.processes) == []
@@ -325,7 +329,10 @@ def test_a_refusing_webhook_keeps_the_night_and_the_alerts_go_out_once_when_it_a
 
     h.no_traceback(first)
     assert first.code == 1
-    assert first.out.startswith(f"汇总运行 #1：收到 {FILES + 1} 个文件，接收 {FILES}，退回 1")
+    assert re.match(
+        rf"汇总运行 #1（截至 [0-9-]{{10}}）：收到 {FILES + 1} 个文件，接收 {FILES}，退回 1，",
+        first.out,
+    )
     assert first.err_lines == [
         f"guidefund: 预警 {baseline.new_alerts} 条未能发送（http://127.0.0.1:{hook.port}/hook："
         "连接被拒绝（服务没有运行或端口不对）），下次运行时重发"
@@ -402,7 +409,10 @@ def test_a_full_disk_for_data_docs_and_a_refusing_mail_server_keep_the_night_and
 
     h.no_traceback(done)
     assert done.code == 1
-    assert done.out.startswith(f"汇总运行 #1：收到 {FILES + 1} 个文件，接收 {FILES}，退回 1")
+    assert re.match(
+        rf"汇总运行 #1（截至 [0-9-]{{10}}）：收到 {FILES + 1} 个文件，接收 {FILES}，退回 1，",
+        done.out,
+    )
     assert "校验报告（Data Docs）" not in done.out
     docs, mail = done.err_lines
     assert docs.startswith("guidefund: 校验报告（Data Docs）未能生成（磁盘空间已满")
@@ -535,7 +545,7 @@ def test_a_disk_that_fills_up_during_the_primary_work_is_one_line_and_loses_noth
     back, the files stay in the inbox, and the console has the wait lines and one line."""
     import sqlite3
 
-    disk = tmpfs(tmp_path / "disk", "4m")
+    disk = tmpfs(tmp_path / "disk", "8m")
     c = new_case(disk, private_pg, prefect_api, inbox_files)
     env = {k: v for k, v in c.env.items() if k != "GUIDEFUND_WAREHOUSE_URL"}
     assert h.guidefund(["db", "upgrade"], env).code == 0  # the SQLite file on the small disk
@@ -549,11 +559,12 @@ def test_a_disk_that_fills_up_during_the_primary_work_is_one_line_and_loses_noth
         120,
         "the run waiting for the warehouse",
     )
-    with (disk / "filler").open("wb") as filler:  # the disk fills up meanwhile
+    # The disk fills up meanwhile. Unbuffered: a buffered file would try to write its rest again
+    # when closed and raise ENOSPC there.
+    with (disk / "filler").open("wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
-                filler.flush()
         except OSError:
             pass
     other.execute("ROLLBACK")
