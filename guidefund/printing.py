@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -217,3 +219,35 @@ def page_setup(
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.oddFooter.center.size = 9
     return one_page
+
+
+_THIN = Side(style="thin", color="808080")
+BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+DATE_TIME = "yyyy-mm-dd hh:mm:ss"
+
+
+def table_sheet(
+    ws: Worksheet, formats: Mapping[int, str], widths: Sequence[int], size: float = 10
+) -> None:
+    """A listing sheet laid out for print: row 1 its title, row 2 the header (bold, centred,
+    repeated on every page), rows 3… boxed and wrapped, column c (1-based) in the number format
+    `formats[c]`, dates and times shown whole; the columns `widths` wide; landscape A4, one page
+    wide, the header frozen."""
+    for cell in ws[2]:
+        cell.font = Font(bold=True, size=size)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = BOX
+    for row in ws.iter_rows(min_row=3):
+        for col, number_format in formats.items():
+            row[col - 1].number_format = number_format
+        for cell in row:
+            cell.font = Font(size=size)
+            cell.border = BOX
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+            if getattr(cell, "is_date", False):  # a merged cell has no value of its own
+                cell.number_format = DATE_TIME
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A3"
+    fit_rows(ws)
+    page_setup(ws, landscape=True, title_rows=(2, 2), one_page=False, last_column=len(widths))

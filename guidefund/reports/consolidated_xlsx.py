@@ -15,12 +15,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Engine
 
 from guidefund.cells import append, save
-from guidefund.printing import fit_rows, page_setup
+from guidefund.printing import table_sheet
 from guidefund.records import TOTAL
 from guidefund.reference import Reference
 from guidefund.warehouse.consolidated import (
@@ -38,8 +38,6 @@ MONEY, RATE = "#,##0.00", "0.00%"
 RATE_PLACES = Decimal("0.0001")
 ZONE_NAMES = {"Asia/Shanghai": "北京时间"}
 SIZE = 10
-_THIN = Side(style="thin", color="808080")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -135,23 +133,5 @@ def _title(ws: Worksheet, text: str, columns: int) -> None:
 
 
 def _format(ws: Worksheet, money: Sequence[int], rate: int | None, widths: Sequence[int]) -> None:
-    for cell in ws[2]:
-        cell.font = Font(bold=True, size=SIZE)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.border = _BOX
-    for row in ws.iter_rows(min_row=3):
-        for col in money:
-            row[col - 1].number_format = MONEY
-        if rate is not None:
-            row[rate - 1].number_format = RATE
-        for cell in row:
-            cell.font = Font(size=SIZE)
-            cell.border = _BOX
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            if cell.is_date:
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A3"
-    fit_rows(ws)
-    page_setup(ws, landscape=True, title_rows=(2, 2), one_page=False, last_column=len(widths))
+    formats = {col: MONEY for col in money} | ({rate: RATE} if rate is not None else {})
+    table_sheet(ws, formats, widths, SIZE)

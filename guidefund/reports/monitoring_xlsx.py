@@ -13,18 +13,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from guidefund.cells import append, save
 from guidefund.evaluate.monitoring import Line, Monitoring
 from guidefund.numbers import HUNDRED, plain
-from guidefund.printing import fit_rows, page_setup
+from guidefund.printing import table_sheet
 
 MONEY, RATE, POINTS = "#,##0.00", "0.00%", "0.00"
 SIZE = 10
-_THIN = Side(style="thin", color="808080")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 YES, NO, NONE = "是", "否", "—"
 
 
@@ -114,23 +112,5 @@ def _format(
     points: int | None,
     widths: Sequence[int],
 ) -> None:
-    for cell in ws[2]:
-        cell.font = Font(bold=True, size=SIZE)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.border = _BOX
-    for row in ws.iter_rows(min_row=3):
-        for col in money:
-            row[col - 1].number_format = MONEY
-        for col in rates:
-            row[col - 1].number_format = RATE
-        if points is not None:
-            row[points - 1].number_format = POINTS
-        for cell in row:
-            cell.font = Font(size=SIZE)
-            cell.border = _BOX
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A3"
-    fit_rows(ws)
-    page_setup(ws, landscape=True, title_rows=(2, 2), one_page=False, last_column=len(widths))
+    formats = {col: MONEY for col in money} | {col: RATE for col in rates}
+    table_sheet(ws, formats | ({points: POINTS} if points is not None else {}), widths, SIZE)
